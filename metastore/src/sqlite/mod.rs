@@ -1,0 +1,177 @@
+//! The embedded metastore backend: one SQLite file, created with its schema on first use.
+//!
+//! Several processes may open the same file: the database runs in WAL mode, readers never
+//! block, and every change runs in an immediate (write-locking) transaction with a busy
+//! timeout, so concurrent writers queue instead of failing.
+
+mod databases;
+mod migrations;
+mod partitions;
+mod storage;
+mod tables;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use crate::{Database, Metastore, MetastoreError, Partition, Result, Table};
+use migrations::MIGRATIONS;
+
+/// A metastore kept in a SQLite file.
+#[derive(Debug)]
+pub struct SqliteMetastore {
+    path: PathBuf,
+    connection: Mutex<Connection>,
+}
+
+impl SqliteMetastore {
+    /// Opens (creating if needed) the metastore at `path`, brings its schema up to date and
+    /// makes sure the `default` database exists, located at `warehouse`.
+    pub fn open(path: &Path, warehouse: &str) -> Result<Self> {
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)?;
+        }
+        let connection = Connection::open(path)?;
+        connection.busy_timeout(Duration::from_secs(30))?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "NORMAL")?;
+        connection.pragma_update(None, "foreign_keys", "ON")?;
+        let store = SqliteMetastore { path: path.to_path_buf(), connection: Mutex::new(connection) };
+        store.migrate()?;
+        if store.get_database("default")?.is_none() {
+            let default = Database {
+                name: "default".into(),
+                comment: Some("Default Hive database".into()),
+                location: warehouse.to_string(),
+                owner: Some("public".into()),
+                properties: Default::default(),
+            };
+            match store.create_database(&default) {
+                Ok(()) | Err(MetastoreError::AlreadyExists(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(store)
+    }
+
+    /// The file this metastore lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version recorded in the file.
+    pub fn schema_version(&self) -> Result<i64> {
+        self.read(|tx| schema_version(tx))
+    }
+
+    fn migrate(&self) -> Result<()> {
+        self.write(|tx| {
+            tx.execute_batch("CREATE TABLE IF NOT EXISTS SCHEMA_VERSION (VERSION INTEGER NOT NULL)")?;
+            let current = schema_version(tx)?;
+            let supported = MIGRATIONS.len() as i64;
+            if current > supported {
+                return Err(MetastoreError::SchemaTooNew { found: current, supported });
+            }
+            for migration in &MIGRATIONS[current as usize..] {
+                tx.execute_batch(migration)?;
+            }
+            tx.execute("DELETE FROM SCHEMA_VERSION", [])?;
+            tx.execute("INSERT INTO SCHEMA_VERSION (VERSION) VALUES (?1)", [supported])?;
+            Ok(())
+        })
+    }
+
+    /// Runs `f` in a write transaction that takes the database's write lock up front.
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// Runs `f` in a read transaction: one consistent snapshot.
+    fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut connection = self.connection.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = connection.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let value = f(&tx)?;
+        tx.finish()?;
+        Ok(value)
+    }
+}
+
+fn schema_version(tx: &Transaction<'_>) -> Result<i64> {
+    let exists: Option<String> = tx
+        .query_row(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'SCHEMA_VERSION'",
+            [],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if exists.is_none() {
+        return Ok(0);
+    }
+    let version: Option<i64> =
+        tx.query_row("SELECT MAX(VERSION) FROM SCHEMA_VERSION", [], |row| row.get(0))?;
+    Ok(version.unwrap_or(0))
+}
+
+impl Metastore for SqliteMetastore {
+    fn create_database(&self, database: &Database) -> Result<()> {
+        self.write(|tx| databases::create(tx, database))
+    }
+    fn get_database(&self, name: &str) -> Result<Option<Database>> {
+        self.read(|tx| databases::get(tx, name))
+    }
+    fn list_databases(&self) -> Result<Vec<String>> {
+        self.read(databases::list)
+    }
+    fn alter_database(&self, database: &Database) -> Result<()> {
+        self.write(|tx| databases::alter(tx, database))
+    }
+    fn drop_database(&self, name: &str, cascade: bool) -> Result<()> {
+        self.write(|tx| databases::drop(tx, name, cascade))
+    }
+    fn create_table(&self, table: &Table) -> Result<()> {
+        self.write(|tx| tables::create(tx, table))
+    }
+    fn get_table(&self, database: &str, name: &str) -> Result<Option<Table>> {
+        self.read(|tx| tables::get(tx, database, name))
+    }
+    fn list_tables(&self, database: &str) -> Result<Vec<String>> {
+        self.read(|tx| tables::list(tx, database))
+    }
+    fn alter_table(&self, database: &str, name: &str, table: &Table) -> Result<()> {
+        self.write(|tx| tables::alter(tx, database, name, table))
+    }
+    fn drop_table(&self, database: &str, name: &str) -> Result<()> {
+        self.write(|tx| tables::drop(tx, database, name))
+    }
+    fn add_partitions(&self, partitions: &[Partition], if_not_exists: bool) -> Result<()> {
+        self.write(|tx| partitions::add(tx, partitions, if_not_exists))
+    }
+    fn list_partitions(&self, database: &str, table: &str) -> Result<Vec<Partition>> {
+        self.read(|tx| partitions::list(tx, database, table))
+    }
+    fn get_partition(
+        &self,
+        database: &str,
+        table: &str,
+        values: &[String],
+    ) -> Result<Option<Partition>> {
+        self.read(|tx| partitions::get(tx, database, table, values))
+    }
+    fn alter_partition(&self, partition: &Partition) -> Result<()> {
+        self.write(|tx| partitions::alter(tx, partition))
+    }
+    fn drop_partition(&self, database: &str, table: &str, values: &[String]) -> Result<()> {
+        self.write(|tx| partitions::drop(tx, database, table, values))
+    }
+}
+
+#[cfg(test)]
+mod tests;

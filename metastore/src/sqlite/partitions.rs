@@ -1,0 +1,129 @@
+//! Partitions: `PARTITIONS`, `PARTITION_KEY_VALS`, `PARTITION_PARAMS` and their storage.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use super::storage::{delete_storage, insert_params, insert_storage, load_params, load_storage};
+use crate::{MetastoreError, Partition, Result, partition_name};
+
+/// The partition name of `values` for table `tbl_id`, from the table's keys.
+fn name_of(tx: &Transaction<'_>, tbl_id: i64, values: &[String]) -> Result<String> {
+    let mut statement = tx.prepare_cached(
+        "SELECT PKEY_NAME, PKEY_TYPE FROM PARTITION_KEYS WHERE TBL_ID = ?1 ORDER BY INTEGER_IDX",
+    )?;
+    let keys = statement
+        .query_map([tbl_id], |row| Ok(crate::Column::new(row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if keys.len() != values.len() {
+        return Err(MetastoreError::InvalidOperation(format!(
+            "partition spec has {} values but the table has {} partition keys",
+            values.len(),
+            keys.len()
+        )));
+    }
+    Ok(partition_name(&keys, values))
+}
+
+fn find(tx: &Transaction<'_>, tbl_id: i64, name: &str) -> Result<Option<(i64, i64)>> {
+    Ok(tx
+        .query_row(
+            "SELECT PART_ID, SD_ID FROM PARTITIONS WHERE TBL_ID = ?1 AND PART_NAME = ?2",
+            params![tbl_id, name],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?)
+}
+
+pub(super) fn add(tx: &Transaction<'_>, partitions: &[Partition], if_not_exists: bool) -> Result<()> {
+    for partition in partitions {
+        let (tbl_id, _) = super::tables::id_of(tx, &partition.database, &partition.table)?;
+        let name = name_of(tx, tbl_id, &partition.values)?;
+        if find(tx, tbl_id, &name)?.is_some() {
+            if if_not_exists {
+                continue;
+            }
+            return Err(MetastoreError::AlreadyExists(format!(
+                "Partition {name} of {}.{}",
+                partition.database, partition.table
+            )));
+        }
+        let sd_id = insert_storage(tx, &partition.storage)?;
+        tx.execute(
+            "INSERT INTO PARTITIONS (TBL_ID, PART_NAME, CREATE_TIME, SD_ID) VALUES (?1, ?2, ?3, ?4)",
+            params![tbl_id, name, partition.create_time, sd_id],
+        )?;
+        let part_id = tx.last_insert_rowid();
+        for (index, value) in partition.values.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO PARTITION_KEY_VALS (PART_ID, INTEGER_IDX, PART_KEY_VAL) VALUES (?1, ?2, ?3)",
+                params![part_id, index as i64, value],
+            )?;
+        }
+        insert_params(tx, "PARTITION_PARAMS", "PART_ID", part_id, &partition.parameters)?;
+    }
+    Ok(())
+}
+
+fn load(tx: &Transaction<'_>, database: &str, table: &str, part_id: i64, sd_id: i64, create_time: i64) -> Result<Partition> {
+    let mut statement = tx.prepare_cached(
+        "SELECT PART_KEY_VAL FROM PARTITION_KEY_VALS WHERE PART_ID = ?1 ORDER BY INTEGER_IDX",
+    )?;
+    let values = statement
+        .query_map([part_id], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(Partition {
+        database: database.to_string(),
+        table: table.to_string(),
+        values,
+        create_time,
+        storage: load_storage(tx, sd_id)?,
+        parameters: load_params(tx, "PARTITION_PARAMS", "PART_ID", part_id)?,
+    })
+}
+
+pub(super) fn list(tx: &Transaction<'_>, database: &str, table: &str) -> Result<Vec<Partition>> {
+    let (tbl_id, _) = super::tables::id_of(tx, database, table)?;
+    let rows: Vec<(i64, i64, i64)> = {
+        let mut statement = tx.prepare_cached(
+            "SELECT PART_ID, SD_ID, CREATE_TIME FROM PARTITIONS WHERE TBL_ID = ?1 ORDER BY PART_NAME",
+        )?;
+        let rows = statement.query_map([tbl_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    rows.into_iter()
+        .map(|(part_id, sd_id, create_time)| load(tx, database, table, part_id, sd_id, create_time))
+        .collect()
+}
+
+pub(super) fn get(
+    tx: &Transaction<'_>,
+    database: &str,
+    table: &str,
+    values: &[String],
+) -> Result<Option<Partition>> {
+    let (tbl_id, _) = super::tables::id_of(tx, database, table)?;
+    let name = name_of(tx, tbl_id, values)?;
+    let Some((part_id, sd_id)) = find(tx, tbl_id, &name)? else { return Ok(None) };
+    let create_time: i64 =
+        tx.query_row("SELECT CREATE_TIME FROM PARTITIONS WHERE PART_ID = ?1", [part_id], |row| row.get(0))?;
+    load(tx, database, table, part_id, sd_id, create_time).map(Some)
+}
+
+pub(super) fn alter(tx: &Transaction<'_>, partition: &Partition) -> Result<()> {
+    let (tbl_id, _) = super::tables::id_of(tx, &partition.database, &partition.table)?;
+    let name = name_of(tx, tbl_id, &partition.values)?;
+    let (part_id, old_sd) =
+        find(tx, tbl_id, &name)?.ok_or_else(|| MetastoreError::NoSuchPartition(name.clone()))?;
+    let sd_id = insert_storage(tx, &partition.storage)?;
+    tx.execute("UPDATE PARTITIONS SET SD_ID = ?1 WHERE PART_ID = ?2", params![sd_id, part_id])?;
+    delete_storage(tx, old_sd)?;
+    insert_params(tx, "PARTITION_PARAMS", "PART_ID", part_id, &partition.parameters)
+}
+
+pub(super) fn drop(tx: &Transaction<'_>, database: &str, table: &str, values: &[String]) -> Result<()> {
+    let (tbl_id, _) = super::tables::id_of(tx, database, table)?;
+    let name = name_of(tx, tbl_id, values)?;
+    let (part_id, sd_id) =
+        find(tx, tbl_id, &name)?.ok_or_else(|| MetastoreError::NoSuchPartition(name.clone()))?;
+    tx.execute("DELETE FROM PARTITIONS WHERE PART_ID = ?1", [part_id])?;
+    delete_storage(tx, sd_id)
+}

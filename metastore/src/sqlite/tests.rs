@@ -1,0 +1,160 @@
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::SqliteMetastore;
+use crate::{
+    Column, Database, Metastore, MetastoreError, Partition, SerDeInfo, StorageDescriptor, Table,
+    TableType,
+};
+
+fn open(dir: &tempfile::TempDir) -> SqliteMetastore {
+    SqliteMetastore::open(&dir.path().join("metastore.db"), "/warehouse").expect("open metastore")
+}
+
+fn table(database: &str, name: &str) -> Table {
+    Table {
+        database: database.into(),
+        name: name.into(),
+        owner: Some("alice".into()),
+        create_time: 1_700_000_000,
+        table_type: TableType::Managed,
+        storage: StorageDescriptor {
+            location: format!("/warehouse/{name}"),
+            input_format: "org.apache.hadoop.mapred.TextInputFormat".into(),
+            output_format: "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat".into(),
+            serde: SerDeInfo {
+                serialization_lib: "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe".into(),
+                parameters: BTreeMap::from([("field.delim".into(), ",".into())]),
+            },
+            columns: vec![
+                Column { name: "id".into(), type_name: "int".into(), comment: Some("key".into()) },
+                Column::new("tags", "array<string>"),
+            ],
+            compressed: false,
+            num_buckets: -1,
+        },
+        partition_keys: vec![Column::new("dt", "string")],
+        parameters: BTreeMap::from([("comment".into(), "a table".into())]),
+        view_original_text: None,
+        view_expanded_text: None,
+    }
+}
+
+fn partition(name: &str, dt: &str) -> Partition {
+    Partition {
+        database: "default".into(),
+        table: name.into(),
+        values: vec![dt.into()],
+        create_time: 1_700_000_001,
+        storage: StorageDescriptor { location: format!("/warehouse/{name}/dt={dt}"), ..Default::default() },
+        parameters: BTreeMap::from([("numRows".into(), "3".into())]),
+    }
+}
+
+#[test]
+fn fresh_metastore_has_default_database_and_current_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    assert_eq!(store.list_databases().unwrap(), vec!["default"]);
+    assert_eq!(store.get_database("default").unwrap().unwrap().location, "/warehouse");
+    assert_eq!(store.schema_version().unwrap(), super::MIGRATIONS.len() as i64);
+    drop(store);
+    // Reopening applies nothing and keeps the catalog.
+    assert_eq!(open(&dir).list_databases().unwrap(), vec!["default"]);
+}
+
+#[test]
+fn database_lifecycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let db = Database {
+        name: "sales".into(),
+        comment: Some("money".into()),
+        location: "/warehouse/sales.db".into(),
+        owner: None,
+        properties: BTreeMap::from([("team".into(), "bi".into())]),
+    };
+    store.create_database(&db).unwrap();
+    assert!(matches!(store.create_database(&db), Err(MetastoreError::AlreadyExists(_))));
+    assert_eq!(store.get_database("sales").unwrap().unwrap(), db);
+    store.create_table(&table("sales", "orders")).unwrap();
+    assert!(matches!(store.drop_database("sales", false), Err(MetastoreError::DatabaseNotEmpty(_))));
+    store.drop_database("sales", true).unwrap();
+    assert_eq!(store.get_database("sales").unwrap(), None);
+    assert!(matches!(store.drop_database("default", true), Err(MetastoreError::InvalidOperation(_))));
+}
+
+#[test]
+fn table_round_trip_alter_and_rename() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let mut t = table("default", "events");
+    store.create_table(&t).unwrap();
+    assert_eq!(store.get_table("default", "events").unwrap().unwrap(), t);
+    assert!(matches!(store.create_table(&t), Err(MetastoreError::AlreadyExists(_))));
+
+    store.add_partitions(&[partition("events", "2024-01-01")], false).unwrap();
+    t.name = "events2".into();
+    t.storage.columns.push(Column::new("extra", "double"));
+    t.parameters.insert("k".into(), "v".into());
+    store.alter_table("default", "events", &t).unwrap();
+    assert_eq!(store.get_table("default", "events").unwrap(), None);
+    assert_eq!(store.get_table("default", "events2").unwrap().unwrap(), t);
+    // Partitions follow the renamed table.
+    assert_eq!(store.list_partitions("default", "events2").unwrap().len(), 1);
+    assert_eq!(store.list_tables("default").unwrap(), vec!["events2"]);
+    store.drop_table("default", "events2").unwrap();
+    assert!(store.list_tables("default").unwrap().is_empty());
+    assert!(matches!(
+        store.drop_table("default", "events2"),
+        Err(MetastoreError::NoSuchTable { .. })
+    ));
+}
+
+#[test]
+fn partition_lifecycle() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.create_table(&table("default", "logs")).unwrap();
+    let p1 = partition("logs", "2024-01-02");
+    let p2 = partition("logs", "2024-01-01");
+    store.add_partitions(&[p1.clone(), p2.clone()], false).unwrap();
+    assert!(matches!(store.add_partitions(&[p1.clone()], false), Err(MetastoreError::AlreadyExists(_))));
+    store.add_partitions(&[p1.clone()], true).unwrap();
+    let listed = store.list_partitions("default", "logs").unwrap();
+    assert_eq!(listed, vec![p2.clone(), p1.clone()]);
+
+    let mut moved = p1.clone();
+    moved.storage.location = "/elsewhere".into();
+    store.alter_partition(&moved).unwrap();
+    assert_eq!(store.get_partition("default", "logs", &p1.values).unwrap().unwrap(), moved);
+    store.drop_partition("default", "logs", &p1.values).unwrap();
+    assert_eq!(store.get_partition("default", "logs", &p1.values).unwrap(), None);
+    assert!(matches!(
+        store.get_partition("default", "logs", &["a".into(), "b".into()]),
+        Err(MetastoreError::InvalidOperation(_))
+    ));
+}
+
+#[test]
+fn two_handles_on_one_file_write_concurrently() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Arc::new(open(&dir));
+    let second = Arc::new(open(&dir));
+    let writers: Vec<_> = [first.clone(), second.clone()]
+        .into_iter()
+        .enumerate()
+        .map(|(w, store)| {
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    store.create_table(&table("default", &format!("t_{w}_{i}"))).unwrap();
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    assert_eq!(first.list_tables("default").unwrap().len(), 50);
+    assert_eq!(second.list_tables("default").unwrap().len(), 50);
+}

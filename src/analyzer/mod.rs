@@ -1,0 +1,123 @@
+//! The semantic analyzer: resolves the tables and views a query names against the session's
+//! catalog (temporary tables, then the metastore), expands views, and has DataFusion's SQL
+//! planner turn the query into a logical plan over them.
+
+mod context_provider;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::datasource::{ViewTable, provider_as_source};
+use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col};
+use datafusion::sql::parser::Statement as DFStatement;
+use datafusion::sql::planner::{ParserOptions, SqlToRel};
+use datafusion::sql::resolve::resolve_table_references;
+use datafusion::sql::sqlparser::ast::{Query, Statement};
+use futures::future::BoxFuture;
+
+use crate::driver::Session;
+use crate::error::{ApiaryError, Result};
+use crate::execution::table_provider::HiveTableProvider;
+use crate::parser::{HiveStatement, parse_statement};
+use crate::analysis_err;
+use context_provider::ResolvedContext;
+
+/// Views may name views; a chain this deep is a cycle.
+const MAX_VIEW_DEPTH: usize = 32;
+
+/// Plans a query in the session's current database.
+pub async fn plan_query(session: &Session, query: &Query) -> Result<LogicalPlan> {
+    let database = session.current_database().to_string();
+    plan_in_database(session, query, database, 0).await
+}
+
+fn plan_in_database<'a>(
+    session: &'a Session,
+    query: &'a Query,
+    database: String,
+    depth: usize,
+) -> BoxFuture<'a, Result<LogicalPlan>> {
+    Box::pin(async move {
+        if depth > MAX_VIEW_DEPTH {
+            return Err(analysis_err!("views nest deeper than {MAX_VIEW_DEPTH} levels (a view refers to itself?)"));
+        }
+        let state = session.ctx.state();
+        let statement = Statement::Query(Box::new(query.clone()));
+        let (references, _) = resolve_table_references(&DFStatement::Statement(Box::new(statement.clone())), true)?;
+        let mut context = ResolvedContext { state: &state, tables: HashMap::new(), current_database: database };
+        for reference in references {
+            let key = context.key(&reference);
+            if context.tables.contains_key(&key) {
+                continue;
+            }
+            if reference.catalog().is_some() {
+                return Err(analysis_err!("catalog-qualified names are not supported: {reference}"));
+            }
+            let source = resolve_relation(session, &key.0, &key.1, depth).await?;
+            context.tables.insert(key, source);
+        }
+        let planner = SqlToRel::new_with_options(&context, parser_options(&state));
+        Ok(planner.sql_statement_to_plan(statement)?)
+    })
+}
+
+async fn resolve_relation(
+    session: &Session,
+    database: &str,
+    table: &str,
+    depth: usize,
+) -> Result<Arc<dyn datafusion::logical_expr::TableSource>> {
+    let Some(entry) = session.lookup_qualified(database, table)? else {
+        if session.engine.metastore.get_database(database)?.is_none() {
+            return Err(analysis_err!("Database does not exist: {database}"));
+        }
+        return Err(analysis_err!("Table not found: {database}.{table}"));
+    };
+    let table = entry.table;
+    if table.is_view() {
+        let text = table.view_expanded_text.clone().unwrap_or_default();
+        let HiveStatement::Query(query) = parse_statement(&text)? else {
+            return Err(ApiaryError::Execution(format!("view {} does not hold a query", table.qualified_name())));
+        };
+        let plan = plan_in_database(session, &query, table.database.clone(), depth + 1).await?;
+        let plan = rename_view_columns(plan, &table)?;
+        return Ok(provider_as_source(Arc::new(ViewTable::new(plan, Some(text)))));
+    }
+    let metastore = (!entry.temporary).then(|| session.engine.metastore.clone());
+    Ok(provider_as_source(Arc::new(HiveTableProvider::try_new(table, metastore)?)))
+}
+
+/// A view's columns carry the names stored with it (`CREATE VIEW v (a, b) AS ...`).
+fn rename_view_columns(plan: LogicalPlan, view: &apiary_metastore::Table) -> Result<LogicalPlan> {
+    let columns = &view.storage.columns;
+    if columns.len() != plan.schema().fields().len() {
+        return Err(ApiaryError::Execution(format!(
+            "view {} declares {} columns but its query returns {}",
+            view.qualified_name(),
+            columns.len(),
+            plan.schema().fields().len()
+        )));
+    }
+    let expressions: Vec<_> = plan
+        .schema()
+        .columns()
+        .into_iter()
+        .zip(columns)
+        .map(|(column, declared)| col(column).alias(&declared.name))
+        .collect();
+    Ok(LogicalPlanBuilder::from(plan).project(expressions)?.build()?)
+}
+
+fn parser_options(state: &SessionState) -> ParserOptions {
+    let options = &state.config_options().sql_parser;
+    ParserOptions {
+        parse_float_as_decimal: options.parse_float_as_decimal,
+        enable_ident_normalization: options.enable_ident_normalization,
+        enable_options_value_normalization: options.enable_options_value_normalization,
+        support_varchar_with_length: options.support_varchar_with_length,
+        map_string_types_to_utf8view: options.map_string_types_to_utf8view,
+        collect_spans: options.collect_spans,
+        default_null_ordering: options.default_null_ordering.as_str().into(),
+    }
+}

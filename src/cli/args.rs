@@ -1,0 +1,65 @@
+//! Command-line flags, shaped like the hive and beeline CLIs.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// An aligned table with borders (the REPL's default).
+    Table,
+    /// Tab-separated, as the Hive CLI prints (batch default).
+    Tsv,
+    Csv,
+    /// One JSON object per row.
+    Json,
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "apiary", version, about = "Apiary: Hive-compatible SQL over files")]
+pub struct Args {
+    /// Run the given SQL and exit.
+    #[arg(short = 'e', value_name = "SQL", conflicts_with = "file")]
+    pub execute: Option<String>,
+    /// Run the statements of a script file and exit.
+    #[arg(short = 'f', value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Run an initialization script first (may be repeated).
+    #[arg(short = 'i', value_name = "FILE")]
+    pub init: Vec<PathBuf>,
+    /// Define a variable for ${hivevar:name} / ${name} substitution.
+    #[arg(long = "hivevar", visible_alias = "define", short = 'd', value_name = "NAME=VALUE")]
+    pub hivevar: Vec<String>,
+    /// Set a configuration value, as SET does.
+    #[arg(long = "hiveconf", value_name = "NAME=VALUE")]
+    pub hiveconf: Vec<String>,
+    /// Print only results: no timing or status lines.
+    #[arg(short = 'S', long = "silent")]
+    pub silent: bool,
+    /// Echo each statement before running it.
+    #[arg(short = 'v', long = "verbose")]
+    pub verbose: bool,
+    /// How results are printed.
+    #[arg(long = "output-format", value_enum)]
+    pub output_format: Option<OutputFormat>,
+    /// Print column names before results (same as hive.cli.print.header=true).
+    #[arg(long = "header")]
+    pub header: bool,
+    /// Keep running a script after a failing statement.
+    #[arg(long = "force")]
+    pub force: bool,
+    /// Warehouse directory (default: $APIARY_WAREHOUSE, the config file, or ~/.apiary/warehouse).
+    #[arg(long = "warehouse", value_name = "DIR")]
+    pub warehouse: Option<PathBuf>,
+    /// Metastore file (default: $APIARY_METASTORE, the config file, or ~/.apiary/metastore.db).
+    #[arg(long = "metastore", value_name = "FILE")]
+    pub metastore: Option<PathBuf>,
+    /// Configuration file with `key = value` lines.
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Splits `name=value`.
+pub fn parse_assignment(text: &str) -> Option<(&str, &str)> {
+    text.split_once('=').map(|(k, v)| (k.trim(), v.trim()))
+}

@@ -1,0 +1,65 @@
+//! The `apiary` command: batch scripts (`-e`, `-f`, `-i`) and the interactive REPL.
+
+pub mod args;
+mod batch;
+pub mod output;
+mod repl;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::config::{ApiaryConfig, ConfigOverrides};
+use crate::driver::{Engine, Session};
+use crate::error::Result;
+use args::{Args, parse_assignment};
+
+/// Runs the command line; the binary's `main` calls only this.
+pub fn run() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("Error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match start_session(&args) {
+        Ok(mut session) => {
+            let interactive = args.execute.is_none() && args.file.is_none();
+            if interactive {
+                repl::run(&runtime, &mut session, &args)
+            } else {
+                batch::run(&runtime, &mut session, &args)
+            }
+        }
+        Err(e) => {
+            eprintln!("Error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start_session(args: &Args) -> Result<Session> {
+    let config = ApiaryConfig::resolve(&ConfigOverrides {
+        warehouse: args.warehouse.clone(),
+        metastore: args.metastore.clone(),
+        config_file: args.config.clone(),
+    })?;
+    let engine = Engine::open(config)?;
+    let mut session = engine.new_session();
+    for assignment in &args.hivevar {
+        let (name, value) = parse_assignment(assignment)
+            .ok_or_else(|| crate::ApiaryError::Analysis(format!("--hivevar expects NAME=VALUE, got '{assignment}'")))?;
+        session.set_hivevar(name, value);
+    }
+    for assignment in &args.hiveconf {
+        let (name, value) = parse_assignment(assignment)
+            .ok_or_else(|| crate::ApiaryError::Analysis(format!("--hiveconf expects NAME=VALUE, got '{assignment}'")))?;
+        session.set(name, value)?;
+    }
+    if args.header {
+        session.set("hive.cli.print.header", "true")?;
+    }
+    Ok(session)
+}

@@ -1,0 +1,275 @@
+//! The driver: the [`Engine`] (metastore, warehouse) shared by all sessions, and the
+//! [`Session`] that takes a statement's text through substitution, parsing, analysis and
+//! execution, holding the session's state (current database, settings, variables, temporary
+//! tables) in between.
+
+mod catalog;
+pub mod script;
+pub mod settings;
+pub mod variables;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use apiary_metastore::{Metastore, SqliteMetastore, Table};
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::execution::context::SessionContext;
+use datafusion::prelude::SessionConfig;
+
+pub use catalog::TableEntry;
+
+use crate::config::ApiaryConfig;
+use crate::error::{ApiaryError, Result};
+use crate::execution;
+use crate::parser::{self, HiveStatement, SetCommand};
+use settings::Settings;
+use variables::Variables;
+
+/// What a statement gives back.
+#[derive(Debug)]
+pub enum StatementOutput {
+    /// A statement that returns no rows (DDL, SET, LOAD, INSERT).
+    Done,
+    /// Rows, with their schema (which holds even when there are no batches).
+    Rows { schema: SchemaRef, batches: Vec<RecordBatch> },
+}
+
+impl StatementOutput {
+    pub fn row_count(&self) -> usize {
+        match self {
+            StatementOutput::Done => 0,
+            StatementOutput::Rows { batches, .. } => batches.iter().map(|b| b.num_rows()).sum(),
+        }
+    }
+}
+
+/// What every session shares: the metastore and the warehouse.
+#[derive(Debug)]
+pub struct Engine {
+    pub metastore: Arc<dyn Metastore>,
+    pub config: ApiaryConfig,
+}
+
+impl Engine {
+    /// Opens the metastore named by `config`, creating it (and the warehouse) on first use.
+    pub fn open(config: ApiaryConfig) -> Result<Arc<Engine>> {
+        std::fs::create_dir_all(&config.warehouse)
+            .map_err(|e| ApiaryError::io(format!("cannot create warehouse {}", config.warehouse.display()), e))?;
+        let warehouse = config.warehouse.display().to_string();
+        let metastore = SqliteMetastore::open(&config.metastore, &warehouse)?;
+        Ok(Arc::new(Engine { metastore: Arc::new(metastore), config }))
+    }
+
+    pub fn new_session(self: &Arc<Self>) -> Session {
+        Session::new(Arc::clone(self))
+    }
+}
+
+static SESSION_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// One user's session: current database, settings, variables and temporary tables.
+pub struct Session {
+    pub(crate) engine: Arc<Engine>,
+    pub(crate) ctx: SessionContext,
+    pub(crate) current_database: String,
+    pub(crate) settings: Settings,
+    pub(crate) hivevars: BTreeMap<String, String>,
+    pub(crate) temp_tables: BTreeMap<(String, String), Table>,
+    pub(crate) scratch_dir: PathBuf,
+    pub(crate) user: String,
+}
+
+impl Session {
+    fn new(engine: Arc<Engine>) -> Session {
+        let id = SESSION_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let scratch_dir = std::env::temp_dir().join(format!("apiary-{}-{id}", std::process::id()));
+        let user = std::env::var("USER").unwrap_or_else(|_| "apiary".to_string());
+        Session {
+            engine,
+            ctx: SessionContext::new_with_config(datafusion_config()),
+            current_database: "default".to_string(),
+            settings: Settings::default(),
+            hivevars: BTreeMap::new(),
+            temp_tables: BTreeMap::new(),
+            scratch_dir,
+            user,
+        }
+    }
+
+    pub fn current_database(&self) -> &str {
+        &self.current_database
+    }
+
+    pub fn setting(&self, name: &str) -> Option<String> {
+        self.settings.get(name)
+    }
+
+    pub fn setting_bool(&self, name: &str) -> bool {
+        self.settings.get_bool(name)
+    }
+
+    pub fn set_hivevar(&mut self, name: &str, value: &str) {
+        self.hivevars.insert(name.to_string(), value.to_string());
+    }
+
+    /// Sets a configuration value as `SET name=value` does.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<()> {
+        if let Some(var) = name.strip_prefix("hivevar:") {
+            self.set_hivevar(var, value);
+            return Ok(());
+        }
+        let name = name.strip_prefix("hiveconf:").unwrap_or(name);
+        if name.starts_with("datafusion.") {
+            self.ctx.state_ref().write().config_mut().options_mut().set(name, value)?;
+        }
+        self.settings.set(name, value);
+        Ok(())
+    }
+
+    /// Substitutes variables (unless `hive.variable.substitute` is off).
+    pub fn substitute(&self, text: &str) -> String {
+        if !self.settings.get_bool("hive.variable.substitute") {
+            return text.to_string();
+        }
+        let hiveconf = |key: &str| self.settings.get(key);
+        Variables { hivevar: &self.hivevars, hiveconf: &hiveconf }.substitute(text)
+    }
+
+    /// Runs one statement (without its `;`).
+    pub async fn execute(&mut self, text: &str) -> Result<StatementOutput> {
+        let text = self.substitute(text);
+        let statement = parser::parse_statement(&text)?;
+        self.run(statement).await
+    }
+
+    async fn run(&mut self, statement: HiveStatement) -> Result<StatementOutput> {
+        use HiveStatement as S;
+        match statement {
+            S::Query(query) => execution::query::run_query(self, &query).await,
+            S::Explain { analyze, verbose, statement } => {
+                execution::query::explain(self, *statement, analyze, verbose).await
+            }
+            S::Set(command) => self.run_set(command),
+            S::Reset(name) => {
+                self.settings.reset(name.as_deref());
+                if name.is_none() {
+                    self.ctx = SessionContext::new_with_config(datafusion_config());
+                }
+                Ok(StatementOutput::Done)
+            }
+            S::Use(name) => {
+                if self.engine.metastore.get_database(&name)?.is_none() {
+                    return Err(crate::analysis_err!("Database does not exist: {name}"));
+                }
+                self.current_database = name;
+                Ok(StatementOutput::Done)
+            }
+            S::CreateDatabase { name, if_not_exists, comment, location, properties } => {
+                execution::database::create(self, name, if_not_exists, comment, location, properties)
+            }
+            S::DropDatabase { name, if_exists, cascade } => {
+                execution::database::drop(self, &name, if_exists, cascade)
+            }
+            S::AlterDatabase { name, properties } => execution::database::alter(self, &name, properties),
+            S::ShowDatabases { pattern } => execution::database::show(self, pattern.as_deref()),
+            S::DescribeDatabase { name, extended } => execution::database::describe(self, &name, extended),
+            S::ShowTables { database, pattern } => {
+                execution::show::tables(self, database.as_deref(), pattern.as_deref())
+            }
+            S::ShowCreateTable(name) => execution::show::create_table(self, &name),
+            S::ShowTblProperties { table, key } => execution::show::tblproperties(self, &table, key.as_deref()),
+            S::ShowColumns { table } => execution::show::columns(self, &table),
+            S::ShowPartitions { table } => execution::show::partitions(self, &table),
+            S::Describe { table, detail, column } => {
+                execution::describe::describe(self, &table, detail, column.as_deref())
+            }
+            S::CreateTable(create) => execution::table_ddl::create(self, *create).await,
+            S::DropTable { name, if_exists, purge } => execution::table_ddl::drop(self, &name, if_exists, purge),
+            S::TruncateTable { name, partition } => execution::table_ddl::truncate(self, &name, partition),
+            S::AlterTable { name, action } => execution::table_ddl::alter(self, &name, action),
+            S::CreateView(view) => execution::view::create(self, *view).await,
+            S::DropView { name, if_exists } => execution::view::drop(self, &name, if_exists),
+            S::LoadData { local, path, overwrite, table, partition } => {
+                execution::load::load_data(self, local, &path, overwrite, &table, partition)
+            }
+            S::Insert(insert) => execution::insert::insert(self, *insert).await,
+        }
+    }
+
+    fn run_set(&mut self, command: SetCommand) -> Result<StatementOutput> {
+        let rows: Vec<String> = match command {
+            SetCommand::Assign(name, value) => {
+                self.set(&name, &value)?;
+                return Ok(StatementOutput::Done);
+            }
+            SetCommand::Show(name) => {
+                let value = if let Some(var) = name.strip_prefix("hivevar:") {
+                    self.hivevars.get(var).cloned()
+                } else if name.starts_with("datafusion.") {
+                    self.datafusion_options().into_iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+                } else {
+                    self.settings.get(name.strip_prefix("hiveconf:").unwrap_or(&name))
+                };
+                vec![match value {
+                    Some(value) => format!("{name}={value}"),
+                    None => format!("{name} is undefined"),
+                }]
+            }
+            SetCommand::ShowChanged => {
+                let mut rows: Vec<String> = self.settings.changed().map(|(k, v)| format!("{k}={v}")).collect();
+                rows.extend(self.hivevars.iter().map(|(k, v)| format!("hivevar:{k}={v}")));
+                rows
+            }
+            SetCommand::ShowAll => {
+                let mut rows: Vec<String> = settings::KNOWN_SETTINGS
+                    .iter()
+                    .map(|s| format!("{}={}", s.name, self.settings.get(s.name).unwrap_or_default()))
+                    .collect();
+                rows.extend(
+                    self.settings
+                        .changed()
+                        .filter(|(k, _)| settings::known(k).is_none() && !k.starts_with("datafusion."))
+                        .map(|(k, v)| format!("{k}={v}")),
+                );
+                rows.extend(self.datafusion_options().into_iter().map(|(k, v)| format!("{k}={v}")));
+                rows.extend(self.hivevars.iter().map(|(k, v)| format!("hivevar:{k}={v}")));
+                rows
+            }
+        };
+        Ok(execution::results::single_column("set", rows))
+    }
+
+    fn datafusion_options(&self) -> Vec<(String, String)> {
+        let state = self.ctx.state();
+        state
+            .config_options()
+            .entries()
+            .into_iter()
+            .map(|entry| (entry.key, entry.value.unwrap_or_default()))
+            .collect()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Temporary tables live only as long as their session.
+        if self.scratch_dir.exists() {
+            let _ = std::fs::remove_dir_all(&self.scratch_dir);
+        }
+    }
+}
+
+/// DataFusion configured for Hive semantics.
+fn datafusion_config() -> SessionConfig {
+    let mut config = SessionConfig::new().with_information_schema(false);
+    let options = config.options_mut();
+    // Hive sorts NULLs first ascending and last descending: NULL is the smallest value.
+    options.sql_parser.default_null_ordering = "nulls_min".to_string();
+    options.sql_parser.map_string_types_to_utf8view = false;
+    options.sql_parser.enable_ident_normalization = true;
+    options.execution.parquet.schema_force_view_types = false;
+    config
+}

@@ -1,0 +1,98 @@
+//! DESCRIBE [EXTENDED | FORMATTED] table [column].
+
+use apiary_metastore::{Column, Table};
+
+use super::results::string_table;
+use crate::analysis_err;
+use crate::driver::{Session, StatementOutput};
+use crate::error::Result;
+use crate::parser::{DescribeDetail, TableName};
+
+type Row = Vec<String>;
+
+fn row(a: &str, b: &str, c: &str) -> Row {
+    vec![a.to_string(), b.to_string(), c.to_string()]
+}
+
+fn column_rows(columns: &[Column]) -> Vec<Row> {
+    columns.iter().map(|c| row(&c.name, &c.type_name, c.comment.as_deref().unwrap_or(""))).collect()
+}
+
+pub fn describe(session: &Session, name: &TableName, detail: DescribeDetail, column: Option<&str>) -> Result<StatementOutput> {
+    let entry = session.require_table(name)?;
+    let table = &entry.table;
+    let all_columns: Vec<Column> = table.storage.columns.iter().chain(&table.partition_keys).cloned().collect();
+    let names = ["col_name", "data_type", "comment"];
+    if let Some(column) = column {
+        let found = all_columns
+            .iter()
+            .find(|c| c.name == column)
+            .ok_or_else(|| analysis_err!("Column {column} does not exist in {}", table.qualified_name()))?;
+        return Ok(string_table(&names, column_rows(std::slice::from_ref(found))));
+    }
+    let mut rows = Vec::new();
+    if detail == DescribeDetail::Formatted {
+        rows.push(row("# col_name", "data_type", "comment"));
+        rows.extend(column_rows(&table.storage.columns));
+    } else {
+        rows.extend(column_rows(&all_columns));
+    }
+    if !table.partition_keys.is_empty() {
+        rows.push(row("", "", ""));
+        rows.push(row("# Partition Information", "", ""));
+        rows.push(row("# col_name", "data_type", "comment"));
+        rows.extend(column_rows(&table.partition_keys));
+    }
+    match detail {
+        DescribeDetail::Plain => {}
+        DescribeDetail::Extended => {
+            rows.push(row("", "", ""));
+            rows.push(row("Detailed Table Information", &format!("{table:?}"), ""));
+        }
+        DescribeDetail::Formatted => rows.extend(formatted_details(table, entry.temporary)),
+    }
+    Ok(string_table(&names, rows))
+}
+
+fn formatted_details(table: &Table, temporary: bool) -> Vec<Row> {
+    let created = chrono::DateTime::from_timestamp(table.create_time, 0)
+        .map(|t| t.format("%a %b %d %H:%M:%S UTC %Y").to_string())
+        .unwrap_or_default();
+    let mut rows = vec![
+        row("", "", ""),
+        row("# Detailed Table Information", "", ""),
+        row("Database:", &table.database, ""),
+        row("OwnerType:", "USER", ""),
+        row("Owner:", table.owner.as_deref().unwrap_or(""), ""),
+        row("CreateTime:", &created, ""),
+        row("LastAccessTime:", "UNKNOWN", ""),
+        row("Retention:", "0", ""),
+    ];
+    if !table.is_view() {
+        rows.push(row("Location:", &table.storage.location, ""));
+    }
+    rows.push(row("Table Type:", table.table_type.hive_name(), ""));
+    if temporary {
+        rows.push(row("Temporary:", "true", ""));
+    }
+    rows.push(row("Table Parameters:", "", ""));
+    rows.extend(table.parameters.iter().map(|(k, v)| row("", k, v)));
+    rows.push(row("", "", ""));
+    if table.is_view() {
+        rows.push(row("# View Information", "", ""));
+        rows.push(row("Original Query:", table.view_original_text.as_deref().unwrap_or(""), ""));
+        rows.push(row("Expanded Query:", table.view_expanded_text.as_deref().unwrap_or(""), ""));
+        return rows;
+    }
+    rows.push(row("# Storage Information", "", ""));
+    rows.push(row("SerDe Library:", &table.storage.serde.serialization_lib, ""));
+    rows.push(row("InputFormat:", &table.storage.input_format, ""));
+    rows.push(row("OutputFormat:", &table.storage.output_format, ""));
+    rows.push(row("Compressed:", if table.storage.compressed { "Yes" } else { "No" }, ""));
+    rows.push(row("Num Buckets:", &table.storage.num_buckets.to_string(), ""));
+    rows.push(row("Bucket Columns:", "[]", ""));
+    rows.push(row("Sort Columns:", "[]", ""));
+    rows.push(row("Storage Desc Params:", "", ""));
+    rows.extend(table.storage.serde.parameters.iter().map(|(k, v)| row("", k, &v.escape_debug().to_string())));
+    rows
+}

@@ -1,0 +1,48 @@
+//! Listing a table's data files the way Hive does: regular files directly inside the
+//! directory, skipping names that start with `.` or `_` (staging and marker files).
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{ApiaryError, Result};
+
+/// A data file and its size in bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataFile {
+    pub path: PathBuf,
+    pub size: u64,
+}
+
+pub fn is_hidden(name: &str) -> bool {
+    name.starts_with('.') || name.starts_with('_')
+}
+
+/// The visible data files of a directory, sorted by name. A missing directory has none.
+pub fn list_data_files(dir: &Path) -> Result<Vec<DataFile>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(ApiaryError::io(format!("cannot list {}", dir.display()), e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| ApiaryError::io(format!("cannot list {}", dir.display()), e))?;
+        let name = entry.file_name();
+        if is_hidden(&name.to_string_lossy()) {
+            continue;
+        }
+        let metadata = entry
+            .metadata()
+            .map_err(|e| ApiaryError::io(format!("cannot stat {}", entry.path().display()), e))?;
+        if metadata.is_file() {
+            files.push(DataFile { path: entry.path(), size: metadata.len() });
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// A location string from the metastore as a local path (`file:` URIs accepted).
+pub fn local_path(location: &str) -> PathBuf {
+    let path = location.strip_prefix("file://").or_else(|| location.strip_prefix("file:")).unwrap_or(location);
+    PathBuf::from(path)
+}

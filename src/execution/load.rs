@@ -1,0 +1,124 @@
+//! LOAD DATA [LOCAL] INPATH: files become the table's (or partition's) data. LOCAL copies
+//! them; otherwise they move, as in Hive. Either way they are staged and committed
+//! atomically, and a moved source is removed only after the commit.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use apiary_metastore::{Partition, StorageDescriptor};
+
+use super::commit::Staging;
+use super::files::{is_hidden, local_path};
+use super::insert::{now, update_basic_stats};
+use super::paths::default_partition_location;
+use crate::analysis_err;
+use crate::driver::{Session, StatementOutput};
+use crate::error::{ApiaryError, Result};
+use crate::parser::{PartitionSpec, TableName};
+
+pub fn load_data(
+    session: &mut Session,
+    local: bool,
+    path: &str,
+    overwrite: bool,
+    table_name: &TableName,
+    partition: Option<PartitionSpec>,
+) -> Result<StatementOutput> {
+    let entry = session.require_table(table_name)?;
+    let table = &entry.table;
+    if table.is_view() {
+        return Err(analysis_err!("Cannot load data into a view: {}", table.qualified_name()));
+    }
+    let sources = source_files(&local_path(path))?;
+    let values = match (table.partition_keys.is_empty(), partition) {
+        (true, None) => None,
+        (true, Some(_)) => return Err(analysis_err!("Table {} is not partitioned", table.qualified_name())),
+        (false, None) => {
+            return Err(analysis_err!("Need to specify partition columns because the destination table is partitioned"));
+        }
+        (false, Some(spec)) => {
+            let mut values = Vec::new();
+            for key in &table.partition_keys {
+                match spec.iter().find(|(k, _)| *k == key.name) {
+                    Some((_, Some(v))) => values.push(v.clone()),
+                    _ => return Err(analysis_err!("LOAD DATA needs a value for partition key '{}'", key.name)),
+                }
+            }
+            Some(values)
+        }
+    };
+    let existing = match &values {
+        Some(values) => session.engine.metastore.get_partition(&table.database, &table.name, values)?,
+        None => None,
+    };
+    let target = match (&values, &existing) {
+        (_, Some(p)) => local_path(&p.storage.location),
+        (Some(values), None) => default_partition_location(table, values),
+        (None, _) => local_path(&table.storage.location),
+    };
+    let staging = Staging::create(&target)?;
+    for source in &sources {
+        let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let staged = staging.path_for(&name);
+        // A hard link stages a move without touching the source; other filesystems copy.
+        if local || std::fs::hard_link(source, &staged).is_err() {
+            std::fs::copy(source, &staged)
+                .map_err(|e| ApiaryError::io(format!("cannot copy {}", source.display()), e))?;
+        }
+    }
+    staging.commit(overwrite)?;
+    if !local {
+        for source in &sources {
+            let _ = std::fs::remove_file(source);
+        }
+    }
+    match values {
+        Some(values) => {
+            let mut partition = existing.clone().unwrap_or_else(|| Partition {
+                database: table.database.clone(),
+                table: table.name.clone(),
+                values,
+                create_time: now(),
+                storage: StorageDescriptor { location: target.display().to_string(), ..table.storage.clone() },
+                parameters: BTreeMap::new(),
+            });
+            partition.parameters.remove("numRows");
+            update_basic_stats(session, &mut partition.parameters, &target, 0, false)?;
+            if existing.is_some() {
+                session.engine.metastore.alter_partition(&partition)?;
+            } else {
+                session.engine.metastore.add_partitions(&[partition], true)?;
+            }
+        }
+        None => {
+            let mut updated = entry.clone();
+            updated.table.parameters.remove("numRows");
+            update_basic_stats(session, &mut updated.table.parameters, &target, 0, false)?;
+            let (database, name) = (table.database.clone(), table.name.clone());
+            session.save_table(&updated, &database, &name)?;
+        }
+    }
+    Ok(StatementOutput::Done)
+}
+
+/// The file itself, or the visible files of a directory.
+fn source_files(path: &Path) -> Result<Vec<PathBuf>> {
+    let metadata = std::fs::metadata(path)
+        .map_err(|_| analysis_err!("Invalid path '{}': No files matching path", path.display()))?;
+    if metadata.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(|e| ApiaryError::io(format!("cannot list {}", path.display()), e))? {
+        let entry = entry.map_err(|e| ApiaryError::io(format!("cannot list {}", path.display()), e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().is_file() && !is_hidden(&name) {
+            files.push(entry.path());
+        }
+    }
+    if files.is_empty() {
+        return Err(analysis_err!("Invalid path '{}': source contains no files", path.display()));
+    }
+    files.sort();
+    Ok(files)
+}

@@ -1,0 +1,21 @@
+//! The execution engine: runs each kind of statement. Queries and the SELECT side of writes
+//! run as DataFusion plans over [`table_provider::HiveTableProvider`]; DDL changes the
+//! metastore and the warehouse; writes stage files and commit them atomically ([`commit`]).
+
+pub mod commit;
+pub mod database;
+pub mod describe;
+pub mod files;
+pub mod format;
+pub mod insert;
+pub mod load;
+pub mod paths;
+pub mod query;
+pub mod results;
+pub mod show;
+pub mod table_ddl;
+pub mod table_provider;
+pub mod text_decode;
+pub mod text_scan;
+pub mod view;
+pub mod writer;

@@ -1,0 +1,214 @@
+//! The scan operator of text tables: each output partition reads its group of files line by
+//! line and decodes them in batches, appending the partition-key values of each file.
+
+use std::any::Any;
+use std::fmt;
+use std::io::BufRead;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{ScalarValue, project_schema};
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
+
+use super::format::TextSerde;
+use super::text_decode::TextDecoder;
+
+/// A file to scan and the partition-key values of the partition it belongs to.
+#[derive(Debug, Clone)]
+pub struct ScanFile {
+    pub path: std::path::PathBuf,
+    pub partition_values: Vec<ScalarValue>,
+}
+
+#[derive(Debug)]
+pub struct TextScanExec {
+    /// Data columns followed by partition columns.
+    table_schema: SchemaRef,
+    data_columns: usize,
+    projection: Vec<usize>,
+    groups: Vec<Vec<ScanFile>>,
+    serde: TextSerde,
+    limit: Option<usize>,
+    properties: Arc<PlanProperties>,
+}
+
+impl TextScanExec {
+    pub fn new(
+        table_schema: SchemaRef,
+        data_columns: usize,
+        projection: Option<&Vec<usize>>,
+        groups: Vec<Vec<ScanFile>>,
+        serde: TextSerde,
+        limit: Option<usize>,
+    ) -> Result<Self> {
+        let projection: Vec<usize> =
+            projection.cloned().unwrap_or_else(|| (0..table_schema.fields().len()).collect());
+        let output = project_schema(&table_schema, Some(&projection))?;
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(output),
+            Partitioning::UnknownPartitioning(groups.len().max(1)),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        Ok(TextScanExec { table_schema, data_columns, projection, groups, serde, limit, properties })
+    }
+}
+
+impl DisplayAs for TextScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        let files: usize = self.groups.iter().map(Vec::len).sum();
+        write!(f, "TextScanExec: files={files}, groups={}", self.groups.len())?;
+        if let Some(limit) = self.limit {
+            write!(f, ", limit={limit}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for TextScanExec {
+    fn name(&self) -> &str {
+        "TextScanExec"
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        Vec::new()
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+        if children.is_empty() {
+            Ok(self)
+        } else {
+            Err(DataFusionError::Internal("TextScanExec has no children".into()))
+        }
+    }
+
+    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+        let output_schema = self.schema();
+        let files = self.groups.get(partition).cloned().unwrap_or_default();
+        let data_projection: Vec<(usize, usize)> = self
+            .projection
+            .iter()
+            .enumerate()
+            .filter(|(_, column)| **column < self.data_columns)
+            .map(|(out, column)| (out, *column))
+            .collect();
+        let data_schema = Arc::new(datafusion::arrow::datatypes::Schema::new(
+            data_projection.iter().map(|(_, c)| self.table_schema.field(*c).clone()).collect::<Vec<_>>(),
+        ));
+        let decoder = TextDecoder::new(
+            data_schema,
+            data_projection.iter().map(|(_, c)| *c).collect(),
+            self.serde.clone(),
+        );
+        let job = ScanJob {
+            output_schema: output_schema.clone(),
+            data_columns: self.data_columns,
+            projection: self.projection.clone(),
+            decoder,
+            skip_header: self.serde.skip_header_lines,
+            batch_size: context.session_config().batch_size(),
+            limit: self.limit,
+        };
+        let mut builder = RecordBatchReceiverStreamBuilder::new(output_schema, 2);
+        let tx = builder.tx();
+        builder.spawn_blocking(move || job.run(&files, |batch| tx.blocking_send(Ok(batch)).is_ok()));
+        Ok(builder.build())
+    }
+}
+
+struct ScanJob {
+    output_schema: SchemaRef,
+    data_columns: usize,
+    projection: Vec<usize>,
+    decoder: TextDecoder,
+    skip_header: usize,
+    batch_size: usize,
+    limit: Option<usize>,
+}
+
+impl ScanJob {
+    /// Reads the files, handing each batch to `emit` until it returns false or the limit is hit.
+    fn run(&self, files: &[ScanFile], mut emit: impl FnMut(RecordBatch) -> bool) -> Result<()> {
+        let mut remaining = self.limit.unwrap_or(usize::MAX);
+        for file in files {
+            let handle = std::fs::File::open(&file.path)
+                .map_err(|e| DataFusionError::Execution(format!("cannot open {}: {e}", file.path.display())))?;
+            let mut reader = std::io::BufReader::with_capacity(1 << 20, handle);
+            let mut lines: Vec<Vec<u8>> = Vec::with_capacity(self.batch_size);
+            let mut line_number = 0usize;
+            loop {
+                let mut line = Vec::new();
+                let read = reader
+                    .read_until(b'\n', &mut line)
+                    .map_err(|e| DataFusionError::Execution(format!("cannot read {}: {e}", file.path.display())))?;
+                if read > 0 {
+                    line_number += 1;
+                    if line_number <= self.skip_header {
+                        continue;
+                    }
+                    if line.last() == Some(&b'\n') {
+                        line.pop();
+                    }
+                    if line.last() == Some(&b'\r') {
+                        line.pop();
+                    }
+                    lines.push(line);
+                }
+                let full = lines.len() >= self.batch_size.min(remaining);
+                if (read == 0 && !lines.is_empty()) || full {
+                    let batch = self.assemble(&lines, &file.partition_values)?;
+                    remaining -= batch.num_rows();
+                    lines.clear();
+                    if !emit(batch) || remaining == 0 {
+                        return Ok(());
+                    }
+                }
+                if read == 0 {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes lines and places data and partition columns in projection order.
+    fn assemble(&self, lines: &[Vec<u8>], partition_values: &[ScalarValue]) -> Result<RecordBatch> {
+        let data = self.decoder.decode(lines)?;
+        let mut data_columns = data.columns().iter();
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.projection.len());
+        for column in &self.projection {
+            if *column < self.data_columns {
+                columns.push(data_columns.next().cloned().ok_or_else(|| {
+                    DataFusionError::Internal("text decoder returned too few columns".into())
+                })?);
+            } else {
+                let value = partition_values.get(column - self.data_columns).cloned().unwrap_or(ScalarValue::Null);
+                columns.push(value.to_array_of_size(lines.len())?);
+            }
+        }
+        let options = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(lines.len()));
+        Ok(RecordBatch::try_new_with_options(self.output_schema.clone(), columns, &options)?)
+    }
+}

@@ -1,0 +1,86 @@
+//! Writing a plan's rows into a staged data file, as Hive text or Parquet.
+
+use std::io::Write;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::dataframe::DataFrame;
+use datafusion::logical_expr::LogicalPlan;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use futures::StreamExt;
+
+use super::commit::Staging;
+use super::format::{TableFormat, TextSerde};
+use crate::driver::Session;
+use crate::error::{ApiaryError, Result};
+use crate::hive_text::{Style, write_value};
+
+/// Runs `plan` and writes its rows into one new file in `staging`. Returns the row count;
+/// no file is made for zero rows.
+pub async fn write_plan(session: &Session, plan: LogicalPlan, staging: &mut Staging, format: &TableFormat) -> Result<u64> {
+    let frame = DataFrame::new(session.ctx.state(), plan);
+    let schema = frame.schema().inner().clone();
+    let mut stream = frame.execute_stream().await?;
+    let path = staging.next_file_path();
+    let io = |e: std::io::Error| ApiaryError::io(format!("cannot write {}", path.display()), e);
+    let mut rows = 0u64;
+    let mut sink: Option<Sink> = None;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        if batch.num_rows() == 0 {
+            continue;
+        }
+        if sink.is_none() {
+            let file = std::fs::File::create(&path).map_err(io)?;
+            sink = Some(match format {
+                TableFormat::Text(serde) => Sink::Text(std::io::BufWriter::with_capacity(1 << 20, file), serde.clone()),
+                TableFormat::Parquet => {
+                    let properties = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+                    Sink::Parquet(Box::new(ArrowWriter::try_new(file, schema.clone(), Some(properties))?))
+                }
+            });
+        }
+        rows += batch.num_rows() as u64;
+        match sink.as_mut() {
+            Some(Sink::Text(out, serde)) => write_text(out, &batch, serde).map_err(io)?,
+            Some(Sink::Parquet(writer)) => writer.write(&batch)?,
+            None => {}
+        }
+    }
+    match sink {
+        Some(Sink::Text(out, _)) => {
+            let file = out.into_inner().map_err(|e| io(e.into_error()))?;
+            file.sync_all().map_err(io)?;
+        }
+        Some(Sink::Parquet(writer)) => {
+            let file = writer.into_inner()?;
+            file.sync_all().map_err(io)?;
+        }
+        None => {}
+    }
+    Ok(rows)
+}
+
+enum Sink {
+    Text(std::io::BufWriter<std::fs::File>, TextSerde),
+    Parquet(Box<ArrowWriter<std::fs::File>>),
+}
+
+/// Rows as LazySimpleSerDe lines.
+fn write_text(out: &mut impl Write, batch: &RecordBatch, serde: &TextSerde) -> std::io::Result<()> {
+    let style = Style::Text { separators: &serde.separators, null_format: &serde.null_format, escape: serde.escape };
+    let mut line = String::new();
+    for row in 0..batch.num_rows() {
+        line.clear();
+        for (i, column) in batch.columns().iter().enumerate() {
+            if i > 0 {
+                line.push(serde.separators[0] as char);
+            }
+            write_value(&mut line, column.as_ref(), row, &style);
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}

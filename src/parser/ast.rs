@@ -1,0 +1,149 @@
+//! The statements Apiary runs. Queries keep sqlparser's AST (DataFusion plans them); Hive's
+//! DDL, DML and commands get Apiary's own nodes.
+
+use std::collections::BTreeMap;
+
+use datafusion::sql::sqlparser::ast::Query;
+
+use crate::types::HiveType;
+
+/// A possibly database-qualified table name, lower-cased as Hive does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableName {
+    pub database: Option<String>,
+    pub table: String,
+}
+
+impl std::fmt::Display for TableName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.database {
+            Some(db) => write!(f, "{db}.{}", self.table),
+            None => f.write_str(&self.table),
+        }
+    }
+}
+
+/// `PARTITION (k1='v1', k2)`: values are `None` for dynamic keys.
+pub type PartitionSpec = Vec<(String, Option<String>)>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnDef {
+    pub name: String,
+    pub data_type: HiveType,
+    pub comment: Option<String>,
+}
+
+/// `ROW FORMAT ...`, kept as the SerDe class and its parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RowFormat {
+    pub serde: Option<String>,
+    pub parameters: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateTable {
+    pub name: TableName,
+    pub if_not_exists: bool,
+    pub temporary: bool,
+    pub external: bool,
+    pub columns: Vec<ColumnDef>,
+    pub comment: Option<String>,
+    pub partitioned_by: Vec<ColumnDef>,
+    pub num_buckets: Option<i32>,
+    pub row_format: RowFormat,
+    pub stored_as: Option<String>,
+    pub location: Option<String>,
+    pub properties: BTreeMap<String, String>,
+    /// CREATE TABLE ... AS SELECT.
+    pub as_query: Option<Box<Query>>,
+    /// CREATE TABLE ... LIKE other.
+    pub like: Option<TableName>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateView {
+    pub name: TableName,
+    pub or_replace: bool,
+    pub if_not_exists: bool,
+    pub columns: Vec<(String, Option<String>)>,
+    pub comment: Option<String>,
+    pub properties: BTreeMap<String, String>,
+    pub query: Box<Query>,
+    /// The view's SELECT as the user wrote it.
+    pub query_text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlterTable {
+    RenameTo(TableName),
+    SetProperties(BTreeMap<String, String>),
+    UnsetProperties { keys: Vec<String>, if_exists: bool },
+    AddColumns(Vec<ColumnDef>),
+    SetLocation(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DescribeDetail {
+    Plain,
+    Extended,
+    Formatted,
+}
+
+/// `SET`, `SET -v`, `SET k`, `SET k=v`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetCommand {
+    ShowChanged,
+    ShowAll,
+    Show(String),
+    Assign(String, String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Insert {
+    pub overwrite: bool,
+    pub table: TableName,
+    pub partition: Option<PartitionSpec>,
+    pub if_not_exists: bool,
+    pub columns: Vec<String>,
+    pub query: Box<Query>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum HiveStatement {
+    Query(Box<Query>),
+    Explain { analyze: bool, verbose: bool, statement: Box<HiveStatement> },
+    CreateDatabase {
+        name: String,
+        if_not_exists: bool,
+        comment: Option<String>,
+        location: Option<String>,
+        properties: BTreeMap<String, String>,
+    },
+    DropDatabase { name: String, if_exists: bool, cascade: bool },
+    AlterDatabase { name: String, properties: BTreeMap<String, String> },
+    Use(String),
+    ShowDatabases { pattern: Option<String> },
+    ShowTables { database: Option<String>, pattern: Option<String> },
+    ShowCreateTable(TableName),
+    ShowTblProperties { table: TableName, key: Option<String> },
+    ShowColumns { table: TableName },
+    ShowPartitions { table: TableName },
+    DescribeDatabase { name: String, extended: bool },
+    Describe { table: TableName, detail: DescribeDetail, column: Option<String> },
+    CreateTable(Box<CreateTable>),
+    DropTable { name: TableName, if_exists: bool, purge: bool },
+    TruncateTable { name: TableName, partition: Option<PartitionSpec> },
+    AlterTable { name: TableName, action: AlterTable },
+    CreateView(Box<CreateView>),
+    DropView { name: TableName, if_exists: bool },
+    LoadData {
+        local: bool,
+        path: String,
+        overwrite: bool,
+        table: TableName,
+        partition: Option<PartitionSpec>,
+    },
+    Insert(Box<Insert>),
+    Set(SetCommand),
+    Reset(Option<String>),
+}

@@ -1,0 +1,58 @@
+//! Apiary's SQL dialect: sqlparser's Hive dialect with the switches HiveQL needs turned on.
+
+use datafusion::sql::sqlparser::dialect::{Dialect, HiveDialect};
+
+/// HiveDialect plus backslash escapes in literals, `LIMIT o, n`, struct literals and
+/// `FROM ... SELECT`. Backticks quote identifiers; double quotes delimit strings, as in Hive.
+#[derive(Debug, Default)]
+pub struct ApiaryDialect {
+    hive: HiveDialect,
+}
+
+impl Dialect for ApiaryDialect {
+    fn is_delimited_identifier_start(&self, ch: char) -> bool {
+        ch == '`'
+    }
+    fn is_identifier_start(&self, ch: char) -> bool {
+        ch.is_ascii_alphabetic() || ch == '_' || ch == '$'
+    }
+    fn is_identifier_part(&self, ch: char) -> bool {
+        ch.is_ascii_alphanumeric() || ch == '_' || ch == '$'
+    }
+    fn supports_filter_during_aggregation(&self) -> bool {
+        self.hive.supports_filter_during_aggregation()
+    }
+    fn supports_numeric_prefix(&self) -> bool {
+        true
+    }
+    fn require_interval_qualifier(&self) -> bool {
+        true
+    }
+    fn supports_bang_not_operator(&self) -> bool {
+        true
+    }
+    fn supports_load_data(&self) -> bool {
+        true
+    }
+    fn supports_table_sample_before_alias(&self) -> bool {
+        true
+    }
+    fn supports_group_by_with_modifier(&self) -> bool {
+        true
+    }
+    fn supports_from_first_insert(&self) -> bool {
+        true
+    }
+    fn supports_string_literal_backslash_escape(&self) -> bool {
+        true
+    }
+    fn supports_limit_comma(&self) -> bool {
+        true
+    }
+    fn supports_struct_literal(&self) -> bool {
+        true
+    }
+    fn supports_from_first_select(&self) -> bool {
+        true
+    }
+}
