@@ -27,6 +27,7 @@ pub mod config;
 pub mod driver;
 pub mod error;
 pub mod execution;
+pub mod functions;
 pub mod hive_text;
 pub mod parser;
 pub mod types;

@@ -11,6 +11,9 @@ use datafusion::datasource::provider_as_source;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::planner::{ExprPlanner, TypePlanner};
 use datafusion::logical_expr::{AggregateUDF, Expr, HigherOrderUDF, ScalarUDF, TableSource, WindowUDF};
+use datafusion::catalog::TableFunctionArgs;
+use datafusion::logical_expr::simplify::SimplifyContext;
+use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::sql::planner::ContextProvider;
 
 /// Tables keyed by `(database, table)`.
@@ -43,8 +46,18 @@ impl ContextProvider for ResolvedContext<'_> {
             .get(name)
             .cloned()
             .ok_or_else(|| plan_datafusion_err!("Table function not found: {name}"))?;
-        let _ = DFSchema::empty();
-        let provider = function.create_table_provider(&args)?;
+        // Arguments are folded to literals first (`-1`, `1 + 2`), as DataFusion does.
+        let context = SimplifyContext::builder()
+            .with_config_options(Arc::clone(self.state.config_options()))
+            .with_query_execution_start_time(self.state.execution_props().query_execution_start_time)
+            .build();
+        let simplifier = ExprSimplifier::new(context);
+        let schema = DFSchema::empty();
+        let args = args
+            .into_iter()
+            .map(|arg| simplifier.coerce(arg, &schema).and_then(|e| simplifier.simplify(e)))
+            .collect::<Result<Vec<_>>>()?;
+        let provider = function.create_table_provider_with_args(TableFunctionArgs::new(&args, self.state))?;
         Ok(provider_as_source(provider))
     }
 

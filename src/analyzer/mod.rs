@@ -54,6 +54,11 @@ fn plan_in_database<'a>(
             if reference.catalog().is_some() {
                 return Err(analysis_err!("catalog-qualified names are not supported: {reference}"));
             }
+            let table_function = reference.schema().is_none() && state.table_functions().contains_key(reference.table());
+            if table_function && session.lookup_qualified(&key.0, &key.1)?.is_none() {
+                // `range(10)` and friends: planned as table functions, not tables.
+                continue;
+            }
             let source = resolve_relation(session, &key.0, &key.1, depth).await?;
             context.tables.insert(key, source);
         }

@@ -2,7 +2,6 @@
 //! completion of keywords and catalog names, Ctrl-C cancels the running statement, Ctrl-D
 //! exits. Results print as an aligned table with the row count and elapsed time.
 
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -72,11 +71,7 @@ impl Completer for ReplHelper {
 impl Hinter for ReplHelper {
     type Hint = String;
 }
-impl Highlighter for ReplHelper {
-    fn highlight_prompt<'b, 's: 'b, 'p: 'b>(&'s self, prompt: &'p str, _default: bool) -> Cow<'b, str> {
-        Cow::Borrowed(prompt)
-    }
-}
+impl Highlighter for ReplHelper {}
 impl Validator for ReplHelper {}
 impl Helper for ReplHelper {}
 

@@ -89,7 +89,7 @@ impl Session {
         let user = std::env::var("USER").unwrap_or_else(|_| "apiary".to_string());
         Session {
             engine,
-            ctx: SessionContext::new_with_config(datafusion_config()),
+            ctx: new_context(),
             current_database: "default".to_string(),
             settings: Settings::default(),
             hivevars: BTreeMap::new(),
@@ -156,7 +156,7 @@ impl Session {
             S::Reset(name) => {
                 self.settings.reset(name.as_deref());
                 if name.is_none() {
-                    self.ctx = SessionContext::new_with_config(datafusion_config());
+                    self.ctx = new_context();
                 }
                 Ok(StatementOutput::Done)
             }
@@ -260,6 +260,13 @@ impl Drop for Session {
             let _ = std::fs::remove_dir_all(&self.scratch_dir);
         }
     }
+}
+
+/// A DataFusion context with Hive's settings and functions.
+fn new_context() -> SessionContext {
+    let ctx = SessionContext::new_with_config(datafusion_config());
+    crate::functions::register_hive_functions(&ctx);
+    ctx
 }
 
 /// DataFusion configured for Hive semantics.

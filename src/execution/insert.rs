@@ -47,6 +47,7 @@ pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOu
 
     match partition_values {
         Some(values) if !entry.temporary => {
+            let is_new = existing.is_none();
             let mut partition = existing.unwrap_or_else(|| Partition {
                 database: table.database.clone(),
                 table: table.name.clone(),
@@ -58,7 +59,6 @@ pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOu
                 },
                 parameters: BTreeMap::new(),
             });
-            let is_new = partition.create_time == 0 || session.engine.metastore.get_partition(&table.database, &table.name, &values)?.is_none();
             update_basic_stats(session, &mut partition.parameters, &target, rows, insert.overwrite)?;
             if is_new {
                 session.engine.metastore.add_partitions(&[partition], true)?;

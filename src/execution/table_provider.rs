@@ -2,7 +2,6 @@
 //! table's (or its partitions') locations and scans them as text or Parquet, with partition
 //! keys as columns.
 
-use std::any::Any;
 use std::sync::Arc;
 
 use apiary_metastore::{Metastore, Table};
@@ -96,10 +95,6 @@ pub fn partition_scalar(value: &str, data_type: &datafusion::arrow::datatypes::D
 
 #[async_trait]
 impl TableProvider for HiveTableProvider {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
@@ -153,7 +148,7 @@ impl TableProvider for HiveTableProvider {
                 }
                 let data_columns = self.data_schema.fields().len();
                 let partition_fields = self.schema.fields()[data_columns..].to_vec();
-                let source = ParquetSource::new(TableSchema::new(self.data_schema.clone(), partition_fields));
+                let source = ParquetSource::new(TableSchema::builder(self.data_schema.clone()).with_table_partition_cols(partition_fields).build());
                 let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), Arc::new(source))
                     .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
                     .with_projection_indices(projection.cloned())?

@@ -1,7 +1,6 @@
 //! The scan operator of text tables: each output partition reads its group of files line by
 //! line and decodes them in batches, appending the partition-key values of each file.
 
-use std::any::Any;
 use std::fmt;
 use std::io::BufRead;
 use std::sync::Arc;
@@ -75,10 +74,6 @@ impl DisplayAs for TextScanExec {
 impl ExecutionPlan for TextScanExec {
     fn name(&self) -> &str {
         "TextScanExec"
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 
     fn properties(&self) -> &Arc<PlanProperties> {

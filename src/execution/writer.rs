@@ -4,6 +4,7 @@ use std::io::Write;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::dataframe::DataFrame;
+use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
@@ -37,14 +38,14 @@ pub async fn write_plan(session: &Session, plan: LogicalPlan, staging: &mut Stag
                 TableFormat::Text(serde) => Sink::Text(std::io::BufWriter::with_capacity(1 << 20, file), serde.clone()),
                 TableFormat::Parquet => {
                     let properties = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-                    Sink::Parquet(Box::new(ArrowWriter::try_new(file, schema.clone(), Some(properties))?))
+                    Sink::Parquet(Box::new(ArrowWriter::try_new(file, schema.clone(), Some(properties)).map_err(DataFusionError::from)?))
                 }
             });
         }
         rows += batch.num_rows() as u64;
         match sink.as_mut() {
             Some(Sink::Text(out, serde)) => write_text(out, &batch, serde).map_err(io)?,
-            Some(Sink::Parquet(writer)) => writer.write(&batch)?,
+            Some(Sink::Parquet(writer)) => writer.write(&batch).map_err(DataFusionError::from)?,
             None => {}
         }
     }
@@ -54,7 +55,7 @@ pub async fn write_plan(session: &Session, plan: LogicalPlan, staging: &mut Stag
             file.sync_all().map_err(io)?;
         }
         Some(Sink::Parquet(writer)) => {
-            let file = writer.into_inner()?;
+            let file = writer.into_inner().map_err(DataFusionError::from)?;
             file.sync_all().map_err(io)?;
         }
         None => {}

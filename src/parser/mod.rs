@@ -43,7 +43,18 @@ impl ParseError {
         {
             return ParseError { message: message.to_string(), line, column };
         }
-        ParseError { message: text, line: 1, column: 1 }
+        // No position (the error is at the end of the input): the caller fills it in.
+        ParseError { message: text, line: 0, column: 0 }
+    }
+
+    /// Errors without a position happened at the end of `sql`: point there.
+    fn located_in(mut self, sql: &str) -> Self {
+        if self.line == 0 {
+            let text = sql.trim_end();
+            self.line = text.lines().count().max(1) as u64;
+            self.column = text.lines().last().map_or(0, |l| l.chars().count()) as u64 + 1;
+        }
+        self
     }
 
     /// Moves the position by where the statement starts in its script.
@@ -60,6 +71,10 @@ pub type ParseResult<T> = Result<T, ParseError>;
 
 /// Parses one HiveQL statement (without its trailing `;`).
 pub fn parse_statement(sql: &str) -> ParseResult<HiveStatement> {
+    parse_unlocated(sql).map_err(|e| e.located_in(sql))
+}
+
+fn parse_unlocated(sql: &str) -> ParseResult<HiveStatement> {
     if let Some(statement) = commands::parse_set_or_reset(sql) {
         return Ok(statement);
     }
@@ -153,14 +168,6 @@ impl HiveParser<'_> {
 
     fn keyword(&mut self, keyword: Keyword) -> bool {
         self.parser.parse_keyword(keyword)
-    }
-
-    fn keywords(&mut self, keywords: &[Keyword]) -> bool {
-        self.parser.parse_keywords(keywords)
-    }
-
-    fn expect_keyword(&mut self, keyword: Keyword) -> ParseResult<()> {
-        self.parser.expect_keyword_is(keyword).map_err(ParseError::from_sqlparser)
     }
 
     fn expect_token(&mut self, token: &Token) -> ParseResult<()> {

@@ -80,7 +80,7 @@ fn hive_literals_and_errors() {
     let HiveStatement::Query(query) = parse(r"select 'it\'s', 'a\tb'") else { panic!() };
     let text = query.to_string();
     assert!(text.contains("it''s") || text.contains("it\\'s") || text.contains("it's"), "{text}");
-    let error = parse_statement("select * from\n  where").unwrap_err();
+    let error = parse_statement("select * from t\n  where (a = ").unwrap_err();
     assert_eq!(error.line, 2);
     let error = parse_statement("CREATE TABLE t (a INTEGR)").unwrap_err();
     assert!(error.message.contains("unknown type"), "{}", error.message);
