@@ -26,19 +26,34 @@ pub struct ConfigOverrides {
 impl ApiaryConfig {
     /// Resolves the configuration from overrides, environment, config file and defaults.
     pub fn resolve(overrides: &ConfigOverrides) -> Result<ApiaryConfig> {
-        let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let env = |name: &str| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         let home = env("APIARY_HOME")
             .or_else(|| env("HOME").map(|h| h.join(".apiary")))
             .unwrap_or_else(|| PathBuf::from(".apiary"));
-        let config_file = overrides.config_file.clone().or_else(|| env("APIARY_CONFIG"));
+        let config_file = overrides
+            .config_file
+            .clone()
+            .or_else(|| env("APIARY_CONFIG"));
         let file_values = match &config_file {
             Some(path) => read_config_file(path)?,
             None => {
                 let default = home.join("apiary.conf");
-                if default.exists() { read_config_file(&default)? } else { BTreeMap::new() }
+                if default.exists() {
+                    read_config_file(&default)?
+                } else {
+                    BTreeMap::new()
+                }
             }
         };
-        let from_file = |keys: &[&str]| keys.iter().find_map(|k| file_values.get(*k)).map(PathBuf::from);
+        let from_file = |keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| file_values.get(*k))
+                .map(PathBuf::from)
+        };
         let warehouse = overrides
             .warehouse
             .clone()
@@ -51,12 +66,16 @@ impl ApiaryConfig {
             .or_else(|| env("APIARY_METASTORE"))
             .or_else(|| from_file(&["metastore"]))
             .unwrap_or_else(|| home.join("metastore.db"));
-        Ok(ApiaryConfig { warehouse: absolute(&warehouse)?, metastore: absolute(&metastore)? })
+        Ok(ApiaryConfig {
+            warehouse: absolute(&warehouse)?,
+            metastore: absolute(&metastore)?,
+        })
     }
 }
 
 fn absolute(path: &Path) -> Result<PathBuf> {
-    std::path::absolute(path).map_err(|e| ApiaryError::io(format!("invalid path {}", path.display()), e))
+    std::path::absolute(path)
+        .map_err(|e| ApiaryError::io(format!("invalid path {}", path.display()), e))
 }
 
 /// Reads `key = value` lines; `#` starts a comment.
@@ -89,8 +108,15 @@ mod tests {
     fn flags_win_and_config_file_is_read() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("apiary.conf");
-        std::fs::write(&file, "# settings\nwarehouse = /data/wh\nmetastore=/data/ms.db\n").unwrap();
-        let from_file = ApiaryConfig::resolve(&ConfigOverrides { config_file: Some(file.clone()), ..Default::default() });
+        std::fs::write(
+            &file,
+            "# settings\nwarehouse = /data/wh\nmetastore=/data/ms.db\n",
+        )
+        .unwrap();
+        let from_file = ApiaryConfig::resolve(&ConfigOverrides {
+            config_file: Some(file.clone()),
+            ..Default::default()
+        });
         // Environment variables, when set by the caller, would win over the file.
         if std::env::var_os("APIARY_WAREHOUSE").is_none() {
             assert_eq!(from_file.unwrap().warehouse, PathBuf::from("/data/wh"));

@@ -23,14 +23,20 @@ pub enum ApiaryError {
     #[error(transparent)]
     DataFusion(#[from] DataFusionError),
     #[error("{context}: {source}")]
-    Io { context: String, source: std::io::Error },
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
     #[error("Query cancelled")]
     Cancelled,
 }
 
 impl ApiaryError {
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
-        ApiaryError::Io { context: context.into(), source }
+        ApiaryError::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     /// Whether the error is the user's to fix (as opposed to a broken invariant).

@@ -21,7 +21,11 @@ pub enum Style<'a> {
     Cli,
     /// As LazySimpleSerDe writes a text file: NULL is `null_format`, nested values separated
     /// by `separators[level]`, delimiter characters escaped when `escape` is set.
-    Text { separators: &'a [u8], null_format: &'a str, escape: Option<u8> },
+    Text {
+        separators: &'a [u8],
+        null_format: &'a str,
+        escape: Option<u8>,
+    },
 }
 
 /// Appends the value at `row` of `array` to `out`, in `style`.
@@ -29,7 +33,13 @@ pub fn write_value(out: &mut String, array: &dyn Array, row: usize, style: &Styl
     write_at_level(out, array, row, style, 0)
 }
 
-fn write_at_level(out: &mut String, array: &dyn Array, row: usize, style: &Style<'_>, level: usize) {
+fn write_at_level(
+    out: &mut String,
+    array: &dyn Array,
+    row: usize,
+    style: &Style<'_>,
+    level: usize,
+) {
     if array.is_null(row) {
         match style {
             Style::Cli if level == 0 => out.push_str("NULL"),
@@ -91,7 +101,10 @@ fn write_at_level(out: &mut String, array: &dyn Array, row: usize, style: &Style
 fn write_nested(out: &mut String, array: &dyn Array, row: usize, style: &Style<'_>, level: usize) {
     let quoted = matches!(style, Style::Cli)
         && !array.is_null(row)
-        && matches!(array.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
+        && matches!(
+            array.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        );
     if quoted {
         out.push('"');
         write_json_escaped(out, string_value(array, row));
@@ -150,41 +163,85 @@ fn write_json_escaped(out: &mut String, text: &str) {
     }
 }
 
-fn write_primitive(out: &mut String, array: &dyn Array, row: usize, style: &Style<'_>, level: usize) {
+fn write_primitive(
+    out: &mut String,
+    array: &dyn Array,
+    row: usize,
+    style: &Style<'_>,
+    level: usize,
+) {
     macro_rules! display {
         ($t:ty) => {{
-            let _ = write!(out, "{}", array.as_any().downcast_ref::<$t>().map(|a| a.value(row)).unwrap_or_default());
+            let _ = write!(
+                out,
+                "{}",
+                array
+                    .as_any()
+                    .downcast_ref::<$t>()
+                    .map(|a| a.value(row))
+                    .unwrap_or_default()
+            );
         }};
     }
     match array.data_type() {
         DataType::Boolean => {
-            let value = array.as_any().downcast_ref::<BooleanArray>().is_some_and(|a| a.value(row));
+            let value = array
+                .as_any()
+                .downcast_ref::<BooleanArray>()
+                .is_some_and(|a| a.value(row));
             out.push_str(if value { "true" } else { "false" });
         }
         DataType::Int8 => display!(Int8Array),
         DataType::Int16 => display!(Int16Array),
         DataType::Int32 => display!(Int32Array),
         DataType::Int64 => display!(Int64Array),
-        DataType::UInt8 => { let _ = write!(out, "{}", array.as_primitive::<UInt8Type>().value(row)); }
-        DataType::UInt16 => { let _ = write!(out, "{}", array.as_primitive::<UInt16Type>().value(row)); }
-        DataType::UInt32 => { let _ = write!(out, "{}", array.as_primitive::<UInt32Type>().value(row)); }
-        DataType::UInt64 => { let _ = write!(out, "{}", array.as_primitive::<UInt64Type>().value(row)); }
+        DataType::UInt8 => {
+            let _ = write!(out, "{}", array.as_primitive::<UInt8Type>().value(row));
+        }
+        DataType::UInt16 => {
+            let _ = write!(out, "{}", array.as_primitive::<UInt16Type>().value(row));
+        }
+        DataType::UInt32 => {
+            let _ = write!(out, "{}", array.as_primitive::<UInt32Type>().value(row));
+        }
+        DataType::UInt64 => {
+            let _ = write!(out, "{}", array.as_primitive::<UInt64Type>().value(row));
+        }
         DataType::Float32 => {
-            let value = array.as_any().downcast_ref::<Float32Array>().map(|a| a.value(row)).unwrap_or_default();
+            let value = array
+                .as_any()
+                .downcast_ref::<Float32Array>()
+                .map(|a| a.value(row))
+                .unwrap_or_default();
             out.push_str(&java_float_string(value as f64, true));
         }
         DataType::Float64 => {
-            let value = array.as_any().downcast_ref::<Float64Array>().map(|a| a.value(row)).unwrap_or_default();
+            let value = array
+                .as_any()
+                .downcast_ref::<Float64Array>()
+                .map(|a| a.value(row))
+                .unwrap_or_default();
             out.push_str(&java_float_string(value, false));
         }
         DataType::Decimal128(_, scale) => {
-            out.push_str(&format_decimal(array.as_primitive::<Decimal128Type>().value(row), *scale));
+            out.push_str(&format_decimal(
+                array.as_primitive::<Decimal128Type>().value(row),
+                *scale,
+            ));
         }
         DataType::Decimal256(_, _) => {
-            let _ = write!(out, "{}", array.as_primitive::<Decimal256Type>().value_as_string(row));
+            let _ = write!(
+                out,
+                "{}",
+                array.as_primitive::<Decimal256Type>().value_as_string(row)
+            );
         }
         DataType::Date32 => {
-            if let Some(date) = array.as_any().downcast_ref::<Date32Array>().and_then(|a| a.value_as_date(row)) {
+            if let Some(date) = array
+                .as_any()
+                .downcast_ref::<Date32Array>()
+                .and_then(|a| a.value_as_date(row))
+            {
                 let _ = write!(out, "{}", date.format("%Y-%m-%d"));
             }
         }
@@ -195,10 +252,19 @@ fn write_primitive(out: &mut String, array: &dyn Array, row: usize, style: &Styl
         }
         DataType::Timestamp(unit, _) => {
             let nanos = match unit {
-                TimeUnit::Nanosecond => array.as_any().downcast_ref::<TimestampNanosecondArray>().map(|a| a.value(row) as i128),
-                TimeUnit::Microsecond => Some(array.as_primitive::<TimestampMicrosecondType>().value(row) as i128 * 1_000),
-                TimeUnit::Millisecond => Some(array.as_primitive::<TimestampMillisecondType>().value(row) as i128 * 1_000_000),
-                TimeUnit::Second => Some(array.as_primitive::<TimestampSecondType>().value(row) as i128 * 1_000_000_000),
+                TimeUnit::Nanosecond => array
+                    .as_any()
+                    .downcast_ref::<TimestampNanosecondArray>()
+                    .map(|a| a.value(row) as i128),
+                TimeUnit::Microsecond => Some(
+                    array.as_primitive::<TimestampMicrosecondType>().value(row) as i128 * 1_000,
+                ),
+                TimeUnit::Millisecond => Some(
+                    array.as_primitive::<TimestampMillisecondType>().value(row) as i128 * 1_000_000,
+                ),
+                TimeUnit::Second => Some(
+                    array.as_primitive::<TimestampSecondType>().value(row) as i128 * 1_000_000_000,
+                ),
             };
             if let Some(nanos) = nanos {
                 out.push_str(&format_timestamp_nanos(nanos));
@@ -207,13 +273,18 @@ fn write_primitive(out: &mut String, array: &dyn Array, row: usize, style: &Styl
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
             let text = string_value(array, row);
             match style {
-                Style::Text { separators, escape: Some(escape), .. } => {
-                    write_escaped(out, text, separators, *escape, level)
-                }
+                Style::Text {
+                    separators,
+                    escape: Some(escape),
+                    ..
+                } => write_escaped(out, text, separators, *escape, level),
                 _ => out.push_str(text),
             }
         }
-        DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_) => {
+        DataType::Binary
+        | DataType::LargeBinary
+        | DataType::BinaryView
+        | DataType::FixedSizeBinary(_) => {
             let bytes: &[u8] = match array.data_type() {
                 DataType::Binary => array.as_binary::<i32>().value(row),
                 DataType::LargeBinary => array.as_binary::<i64>().value(row),
@@ -261,19 +332,43 @@ pub fn java_float_string(value: f64, single: bool) -> String {
         return "NaN".into();
     }
     if value.is_infinite() {
-        return if value > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if value > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if value == 0.0 {
-        return if value.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if value.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let magnitude = value.abs();
     if (1e-3..1e7).contains(&magnitude) {
-        let plain = if single { format!("{}", value as f32) } else { format!("{value}") };
-        return if plain.contains('.') { plain } else { format!("{plain}.0") };
+        let plain = if single {
+            format!("{}", value as f32)
+        } else {
+            format!("{value}")
+        };
+        return if plain.contains('.') {
+            plain
+        } else {
+            format!("{plain}.0")
+        };
     }
-    let scientific = if single { format!("{:e}", value as f32) } else { format!("{value:e}") };
+    let scientific = if single {
+        format!("{:e}", value as f32)
+    } else {
+        format!("{value:e}")
+    };
     let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let mantissa = if mantissa.contains('.') { mantissa.to_string() } else { format!("{mantissa}.0") };
+    let mantissa = if mantissa.contains('.') {
+        mantissa.to_string()
+    } else {
+        format!("{mantissa}.0")
+    };
     format!("{mantissa}E{exponent}")
 }
 
@@ -345,7 +440,10 @@ mod tests {
         assert_eq!(format_decimal(-5, 3), "-0.005");
         assert_eq!(format_decimal(7, 0), "7");
         assert_eq!(format_timestamp_nanos(0), "1970-01-01 00:00:00");
-        assert_eq!(format_timestamp_nanos(1_500_000_000), "1970-01-01 00:00:01.5");
+        assert_eq!(
+            format_timestamp_nanos(1_500_000_000),
+            "1970-01-01 00:00:01.5"
+        );
     }
 
     #[test]
@@ -357,13 +455,21 @@ mod tests {
         assert_eq!(cli(list.as_ref(), 0), "[1,null,3]");
         assert_eq!(cli(list.as_ref(), 1), "NULL");
         let mut text = String::new();
-        let style = Style::Text { separators: b"\x01\x02\x03", null_format: "\\N", escape: None };
+        let style = Style::Text {
+            separators: b"\x01\x02\x03",
+            null_format: "\\N",
+            escape: None,
+        };
         write_value(&mut text, list.as_ref(), 0, &style);
         assert_eq!(text, "1\x02\\N\x023");
 
         let strings: ArrayRef = Arc::new(StringArray::from(vec!["a,b"]));
         let mut escaped = String::new();
-        let style = Style::Text { separators: b",", null_format: "\\N", escape: Some(b'\\') };
+        let style = Style::Text {
+            separators: b",",
+            null_format: "\\N",
+            escape: Some(b'\\'),
+        };
         write_value(&mut escaped, strings.as_ref(), 0, &style);
         assert_eq!(escaped, "a\\,b");
     }

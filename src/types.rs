@@ -39,7 +39,10 @@ impl HiveType {
         let parsed = parser.parse_type()?;
         parser.skip_spaces();
         if parser.pos != text.len() {
-            return Err(format!("unexpected '{}' in type '{text}'", &text[parser.pos..]));
+            return Err(format!(
+                "unexpected '{}' in type '{text}'",
+                &text[parser.pos..]
+            ));
         }
         Ok(parsed)
     }
@@ -67,10 +70,16 @@ impl HiveType {
                     Field::new("key", key.to_arrow(), false),
                     Field::new("value", value.to_arrow(), true),
                 ]);
-                DataType::Map(Arc::new(Field::new("entries", DataType::Struct(entries), false)), false)
+                DataType::Map(
+                    Arc::new(Field::new("entries", DataType::Struct(entries), false)),
+                    false,
+                )
             }
             HiveType::Struct(fields) => DataType::Struct(
-                fields.iter().map(|(name, t)| Field::new(name, t.to_arrow(), true)).collect(),
+                fields
+                    .iter()
+                    .map(|(name, t)| Field::new(name, t.to_arrow(), true))
+                    .collect(),
             ),
         }
     }
@@ -89,9 +98,10 @@ impl HiveType {
             DataType::Decimal32(p, s)
             | DataType::Decimal64(p, s)
             | DataType::Decimal128(p, s)
-            | DataType::Decimal256(p, s) => {
-                HiveType::Decimal((*p).min(MAX_DECIMAL_PRECISION), (*s).min(MAX_DECIMAL_PRECISION as i8))
-            }
+            | DataType::Decimal256(p, s) => HiveType::Decimal(
+                (*p).min(MAX_DECIMAL_PRECISION),
+                (*s).min(MAX_DECIMAL_PRECISION as i8),
+            ),
             DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => HiveType::String,
             DataType::Binary
             | DataType::LargeBinary
@@ -103,7 +113,9 @@ impl HiveType {
             | DataType::LargeList(f)
             | DataType::ListView(f)
             | DataType::LargeListView(f)
-            | DataType::FixedSizeList(f, _) => HiveType::Array(Box::new(Self::from_arrow(f.data_type())?)),
+            | DataType::FixedSizeList(f, _) => {
+                HiveType::Array(Box::new(Self::from_arrow(f.data_type())?))
+            }
             DataType::Map(entries, _) => match entries.data_type() {
                 DataType::Struct(kv) if kv.len() == 2 => HiveType::Map(
                     Box::new(Self::from_arrow(kv[0].data_type())?),
@@ -126,7 +138,10 @@ impl HiveType {
     }
 
     pub fn is_primitive(&self) -> bool {
-        !matches!(self, HiveType::Array(_) | HiveType::Map(_, _) | HiveType::Struct(_))
+        !matches!(
+            self,
+            HiveType::Array(_) | HiveType::Map(_, _) | HiveType::Struct(_)
+        )
     }
 }
 
@@ -181,7 +196,9 @@ impl TypeParser<'_> {
         let rest = &self.text[self.pos..];
         let quoted = rest.starts_with('`');
         if quoted {
-            let end = rest[1..].find('`').ok_or_else(|| format!("unclosed ` in type '{}'", self.text))?;
+            let end = rest[1..]
+                .find('`')
+                .ok_or_else(|| format!("unclosed ` in type '{}'", self.text))?;
             self.pos += end + 2;
             return Ok(rest[1..=end].to_string());
         }
@@ -189,7 +206,10 @@ impl TypeParser<'_> {
             .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
             .unwrap_or(rest.len());
         if len == 0 {
-            return Err(format!("expected a name at '{rest}' in type '{}'", self.text));
+            return Err(format!(
+                "expected a name at '{rest}' in type '{}'",
+                self.text
+            ));
         }
         self.pos += len;
         Ok(rest[..len].to_string())
@@ -209,13 +229,17 @@ impl TypeParser<'_> {
         if self.eat(symbol) {
             Ok(())
         } else {
-            Err(format!("expected '{symbol}' at position {} in type '{}'", self.pos, self.text))
+            Err(format!(
+                "expected '{symbol}' at position {} in type '{}'",
+                self.pos, self.text
+            ))
         }
     }
 
     fn number(&mut self) -> Result<u32, String> {
         let word = self.word()?;
-        word.parse().map_err(|_| format!("expected a number, found '{word}' in type '{}'", self.text))
+        word.parse()
+            .map_err(|_| format!("expected a number, found '{word}' in type '{}'", self.text))
     }
 
     fn parse_type(&mut self) -> Result<HiveType, String> {
@@ -230,13 +254,17 @@ impl TypeParser<'_> {
             "double" => {
                 // DOUBLE PRECISION is a synonym.
                 let save = self.pos;
-                if !self.word().is_ok_and(|w| w.eq_ignore_ascii_case("precision")) {
+                if !self
+                    .word()
+                    .is_ok_and(|w| w.eq_ignore_ascii_case("precision"))
+                {
                     self.pos = save;
                 }
                 HiveType::Double
             }
             "decimal" | "numeric" | "dec" => {
-                let (mut precision, mut scale) = (DEFAULT_DECIMAL.0 as u32, DEFAULT_DECIMAL.1 as u32);
+                let (mut precision, mut scale) =
+                    (DEFAULT_DECIMAL.0 as u32, DEFAULT_DECIMAL.1 as u32);
                 if self.eat('(') {
                     precision = self.number()?;
                     scale = if self.eat(',') { self.number()? } else { 0 };
@@ -257,11 +285,21 @@ impl TypeParser<'_> {
                 self.expect('(')?;
                 let length = self.number()?;
                 self.expect(')')?;
-                let (max, kind) = if name == "varchar" { (65535, "Varchar") } else { (255, "Char") };
+                let (max, kind) = if name == "varchar" {
+                    (65535, "Varchar")
+                } else {
+                    (255, "Char")
+                };
                 if length == 0 || length > max {
-                    return Err(format!("{kind} length {length} out of allowed range [1, {max}]"));
+                    return Err(format!(
+                        "{kind} length {length} out of allowed range [1, {max}]"
+                    ));
                 }
-                if name == "varchar" { HiveType::Varchar(length) } else { HiveType::Char(length) }
+                if name == "varchar" {
+                    HiveType::Varchar(length)
+                } else {
+                    HiveType::Char(length)
+                }
             }
             "binary" => HiveType::Binary,
             "date" => HiveType::Date,
@@ -312,8 +350,12 @@ impl TypeParser<'_> {
         self.skip_spaces();
         let rest = &self.text[self.pos..];
         let quote = rest.chars().next().filter(|c| *c == '\'' || *c == '"');
-        let Some(quote) = quote else { return Err(format!("expected a string in type '{}'", self.text)) };
-        let end = rest[1..].find(quote).ok_or_else(|| format!("unclosed string in type '{}'", self.text))?;
+        let Some(quote) = quote else {
+            return Err(format!("expected a string in type '{}'", self.text));
+        };
+        let end = rest[1..]
+            .find(quote)
+            .ok_or_else(|| format!("unclosed string in type '{}'", self.text))?;
         self.pos += end + 2;
         Ok(())
     }
@@ -332,23 +374,39 @@ mod tests {
             ("varchar(10)", "varchar(10)"),
             ("array<array<int>>", "array<array<int>>"),
             ("map<string,array<double>>", "map<string,array<double>>"),
-            ("STRUCT<a:INT, b:STRING COMMENT 'x', `c d`:map<int,int>>", "struct<a:int,b:string,c d:map<int,int>>"),
+            (
+                "STRUCT<a:INT, b:STRING COMMENT 'x', `c d`:map<int,int>>",
+                "struct<a:int,b:string,c d:map<int,int>>",
+            ),
             ("double precision", "double"),
         ] {
-            assert_eq!(HiveType::parse(text).unwrap().to_string(), printed, "{text}");
+            assert_eq!(
+                HiveType::parse(text).unwrap().to_string(),
+                printed,
+                "{text}"
+            );
         }
     }
 
     #[test]
     fn rejects_bad_types() {
-        for text in ["arr<int>", "array<int", "decimal(40,2)", "decimal(5,6)", "varchar", "map<array<int>,int>", "int x"] {
+        for text in [
+            "arr<int>",
+            "array<int",
+            "decimal(40,2)",
+            "decimal(5,6)",
+            "varchar",
+            "map<array<int>,int>",
+            "int x",
+        ] {
             assert!(HiveType::parse(text).is_err(), "{text}");
         }
     }
 
     #[test]
     fn arrow_round_trip() {
-        let t = HiveType::parse("struct<a:int,b:array<map<string,timestamp>>,c:decimal(5,2)>").unwrap();
+        let t =
+            HiveType::parse("struct<a:int,b:array<map<string,timestamp>>,c:decimal(5,2)>").unwrap();
         assert_eq!(HiveType::from_arrow(&t.to_arrow()).unwrap(), t);
     }
 }

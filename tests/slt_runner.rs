@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use apiary::config::ApiaryConfig;
-use apiary::{Engine, Session, StatementOutput};
 use apiary::hive_text::{Style, write_value};
+use apiary::{Engine, Session, StatementOutput};
 use async_trait::async_trait;
 use sqllogictest::{DBOutput, DefaultColumnType};
 
@@ -33,7 +33,11 @@ impl sqllogictest::AsyncDB for ApiaryDb {
     type ColumnType = DefaultColumnType;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
-        let output = self.session.execute(sql.trim().trim_end_matches(';')).await.map_err(|e| SltError(e.to_string()))?;
+        let output = self
+            .session
+            .execute(sql.trim().trim_end_matches(';'))
+            .await
+            .map_err(|e| SltError(e.to_string()))?;
         Ok(match output {
             StatementOutput::Done => DBOutput::StatementComplete(0),
             StatementOutput::Rows { schema, batches } => {
@@ -47,13 +51,20 @@ impl sqllogictest::AsyncDB for ApiaryDb {
                                 .map(|column| {
                                     let mut value = String::new();
                                     write_value(&mut value, column.as_ref(), row, &Style::Cli);
-                                    if value.is_empty() { "(empty)".to_string() } else { value }
+                                    if value.is_empty() {
+                                        "(empty)".to_string()
+                                    } else {
+                                        value
+                                    }
                                 })
                                 .collect(),
                         );
                     }
                 }
-                DBOutput::Rows { types: vec![DefaultColumnType::Any; schema.fields().len()], rows }
+                DBOutput::Rows {
+                    types: vec![DefaultColumnType::Any; schema.fields().len()],
+                    rows,
+                }
             }
         })
     }
@@ -71,31 +82,50 @@ impl sqllogictest::AsyncDB for ApiaryDb {
 
 async fn run_file(path: &Path) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let config = ApiaryConfig { warehouse: dir.path().join("warehouse"), metastore: dir.path().join("metastore.db") };
+    let config = ApiaryConfig {
+        warehouse: dir.path().join("warehouse"),
+        metastore: dir.path().join("metastore.db"),
+    };
     let engine: Arc<Engine> = Engine::open(config).map_err(|e| e.to_string())?;
     let scratch = dir.path().join("scratch");
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
-    let test_data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("data");
+    let test_data = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("data");
     let mut runner = sqllogictest::Runner::new(move || {
         let mut session = engine.new_session();
         session.set_hivevar("test_data", &test_data.display().to_string());
         session.set_hivevar("scratch", &scratch.display().to_string());
         async move { Ok::<_, SltError>(ApiaryDb { session }) }
     });
-    runner.run_file_async(path).await.map_err(|e| e.display(true).to_string())
+    runner
+        .run_file_async(path)
+        .await
+        .map_err(|e| e.display(true).to_string())
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("slt");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("slt");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "slt")).collect())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "slt"))
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     let (mut passed, mut failed) = (0, 0);
     for file in files {
-        let name = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
             continue;
         }
@@ -111,5 +141,9 @@ async fn main() -> std::process::ExitCode {
         }
     }
     println!("\nslt: {passed} passed, {failed} failed");
-    if failed == 0 { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }
+    if failed == 0 {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
 }

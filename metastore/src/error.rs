@@ -15,7 +15,9 @@ pub enum MetastoreError {
     DatabaseNotEmpty(String),
     #[error("Invalid operation: {0}")]
     InvalidOperation(String),
-    #[error("metastore schema version {found} is newer than this build supports ({supported}); upgrade Apiary")]
+    #[error(
+        "metastore schema version {found} is newer than this build supports ({supported}); upgrade Apiary"
+    )]
     SchemaTooNew { found: i64, supported: i64 },
     #[error("metastore storage error: {0}")]
     Storage(#[from] rusqlite::Error),

@@ -51,7 +51,11 @@ pub struct Column {
 
 impl Column {
     pub fn new(name: impl Into<String>, type_name: impl Into<String>) -> Self {
-        Column { name: name.into(), type_name: type_name.into(), comment: None }
+        Column {
+            name: name.into(),
+            type_name: type_name.into(),
+            comment: None,
+        }
     }
 }
 

@@ -5,14 +5,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
-use datafusion::common::{DFSchema, Result, TableReference, config::ConfigOptions, plan_datafusion_err};
+use datafusion::catalog::TableFunctionArgs;
+use datafusion::common::{
+    DFSchema, Result, TableReference, config::ConfigOptions, plan_datafusion_err,
+};
 use datafusion::datasource::cte_worktable::CteWorkTable;
 use datafusion::datasource::provider_as_source;
 use datafusion::execution::session_state::SessionState;
 use datafusion::logical_expr::planner::{ExprPlanner, TypePlanner};
-use datafusion::logical_expr::{AggregateUDF, Expr, HigherOrderUDF, ScalarUDF, TableSource, WindowUDF};
-use datafusion::catalog::TableFunctionArgs;
 use datafusion::logical_expr::simplify::SimplifyContext;
+use datafusion::logical_expr::{
+    AggregateUDF, Expr, HigherOrderUDF, ScalarUDF, TableSource, WindowUDF,
+};
 use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::sql::planner::ContextProvider;
 
@@ -25,7 +29,10 @@ pub struct ResolvedContext<'a> {
 
 impl ResolvedContext<'_> {
     pub fn key(&self, reference: &TableReference) -> (String, String) {
-        let database = reference.schema().map(str::to_lowercase).unwrap_or_else(|| self.current_database.clone());
+        let database = reference
+            .schema()
+            .map(str::to_lowercase)
+            .unwrap_or_else(|| self.current_database.clone());
         (database, reference.table().to_lowercase())
     }
 }
@@ -39,7 +46,11 @@ impl ContextProvider for ResolvedContext<'_> {
             .ok_or_else(|| plan_datafusion_err!("Table not found: {}.{}", key.0, key.1))
     }
 
-    fn get_table_function_source(&self, name: &str, args: Vec<Expr>) -> Result<Arc<dyn TableSource>> {
+    fn get_table_function_source(
+        &self,
+        name: &str,
+        args: Vec<Expr>,
+    ) -> Result<Arc<dyn TableSource>> {
         let function = self
             .state
             .table_functions()
@@ -49,20 +60,29 @@ impl ContextProvider for ResolvedContext<'_> {
         // Arguments are folded to literals first (`-1`, `1 + 2`), as DataFusion does.
         let context = SimplifyContext::builder()
             .with_config_options(Arc::clone(self.state.config_options()))
-            .with_query_execution_start_time(self.state.execution_props().query_execution_start_time)
+            .with_query_execution_start_time(
+                self.state.execution_props().query_execution_start_time,
+            )
             .build();
         let simplifier = ExprSimplifier::new(context);
         let schema = DFSchema::empty();
         let args = args
             .into_iter()
-            .map(|arg| simplifier.coerce(arg, &schema).and_then(|e| simplifier.simplify(e)))
+            .map(|arg| {
+                simplifier
+                    .coerce(arg, &schema)
+                    .and_then(|e| simplifier.simplify(e))
+            })
             .collect::<Result<Vec<_>>>()?;
-        let provider = function.create_table_provider_with_args(TableFunctionArgs::new(&args, self.state))?;
+        let provider =
+            function.create_table_provider_with_args(TableFunctionArgs::new(&args, self.state))?;
         Ok(provider_as_source(provider))
     }
 
     fn create_cte_work_table(&self, name: &str, schema: SchemaRef) -> Result<Arc<dyn TableSource>> {
-        Ok(provider_as_source(Arc::new(CteWorkTable::new(name, schema))))
+        Ok(provider_as_source(Arc::new(CteWorkTable::new(
+            name, schema,
+        ))))
     }
 
     fn get_expr_planners(&self) -> &[Arc<dyn ExprPlanner>] {
@@ -102,7 +122,11 @@ impl ContextProvider for ResolvedContext<'_> {
     }
 
     fn higher_order_function_names(&self) -> Vec<String> {
-        self.state.higher_order_functions().keys().cloned().collect()
+        self.state
+            .higher_order_functions()
+            .keys()
+            .cloned()
+            .collect()
     }
 
     fn udaf_names(&self) -> Vec<String> {

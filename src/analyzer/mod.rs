@@ -16,11 +16,11 @@ use datafusion::sql::resolve::resolve_table_references;
 use datafusion::sql::sqlparser::ast::{Query, Statement};
 use futures::future::BoxFuture;
 
+use crate::analysis_err;
 use crate::driver::Session;
 use crate::error::{ApiaryError, Result};
 use crate::execution::table_provider::HiveTableProvider;
 use crate::parser::{HiveStatement, parse_statement};
-use crate::analysis_err;
 use context_provider::ResolvedContext;
 
 /// Views may name views; a chain this deep is a cycle.
@@ -40,21 +40,31 @@ fn plan_in_database<'a>(
 ) -> BoxFuture<'a, Result<LogicalPlan>> {
     Box::pin(async move {
         if depth > MAX_VIEW_DEPTH {
-            return Err(analysis_err!("views nest deeper than {MAX_VIEW_DEPTH} levels (a view refers to itself?)"));
+            return Err(analysis_err!(
+                "views nest deeper than {MAX_VIEW_DEPTH} levels (a view refers to itself?)"
+            ));
         }
         let state = session.ctx.state();
         let statement = Statement::Query(Box::new(query.clone()));
-        let (references, _) = resolve_table_references(&DFStatement::Statement(Box::new(statement.clone())), true)?;
-        let mut context = ResolvedContext { state: &state, tables: HashMap::new(), current_database: database };
+        let (references, _) =
+            resolve_table_references(&DFStatement::Statement(Box::new(statement.clone())), true)?;
+        let mut context = ResolvedContext {
+            state: &state,
+            tables: HashMap::new(),
+            current_database: database,
+        };
         for reference in references {
             let key = context.key(&reference);
             if context.tables.contains_key(&key) {
                 continue;
             }
             if reference.catalog().is_some() {
-                return Err(analysis_err!("catalog-qualified names are not supported: {reference}"));
+                return Err(analysis_err!(
+                    "catalog-qualified names are not supported: {reference}"
+                ));
             }
-            let table_function = reference.schema().is_none() && state.table_functions().contains_key(reference.table());
+            let table_function = reference.schema().is_none()
+                && state.table_functions().contains_key(reference.table());
             if table_function && session.lookup_qualified(&key.0, &key.1)?.is_none() {
                 // `range(10)` and friends: planned as table functions, not tables.
                 continue;
@@ -83,14 +93,22 @@ async fn resolve_relation(
     if table.is_view() {
         let text = table.view_expanded_text.clone().unwrap_or_default();
         let HiveStatement::Query(query) = parse_statement(&text)? else {
-            return Err(ApiaryError::Execution(format!("view {} does not hold a query", table.qualified_name())));
+            return Err(ApiaryError::Execution(format!(
+                "view {} does not hold a query",
+                table.qualified_name()
+            )));
         };
         let plan = plan_in_database(session, &query, table.database.clone(), depth + 1).await?;
         let plan = rename_view_columns(plan, &table)?;
-        return Ok(provider_as_source(Arc::new(ViewTable::new(plan, Some(text)))));
+        return Ok(provider_as_source(Arc::new(ViewTable::new(
+            plan,
+            Some(text),
+        ))));
     }
     let metastore = (!entry.temporary).then(|| session.engine.metastore.clone());
-    Ok(provider_as_source(Arc::new(HiveTableProvider::try_new(table, metastore)?)))
+    Ok(provider_as_source(Arc::new(HiveTableProvider::try_new(
+        table, metastore,
+    )?)))
 }
 
 /// A view's columns carry the names stored with it (`CREATE VIEW v (a, b) AS ...`).
@@ -111,7 +129,9 @@ fn rename_view_columns(plan: LogicalPlan, view: &apiary_metastore::Table) -> Res
         .zip(columns)
         .map(|(column, declared)| col(column).alias(&declared.name))
         .collect();
-    Ok(LogicalPlanBuilder::from(plan).project(expressions)?.build()?)
+    Ok(LogicalPlanBuilder::from(plan)
+        .project(expressions)?
+        .build()?)
 }
 
 fn parser_options(state: &SessionState) -> ParserOptions {

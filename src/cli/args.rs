@@ -16,7 +16,11 @@ pub enum OutputFormat {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "apiary", version, about = "Apiary: Hive-compatible SQL over files")]
+#[command(
+    name = "apiary",
+    version,
+    about = "Apiary: Hive-compatible SQL over files"
+)]
 pub struct Args {
     /// Run the given SQL and exit.
     #[arg(short = 'e', value_name = "SQL", conflicts_with = "file")]
@@ -28,7 +32,12 @@ pub struct Args {
     #[arg(short = 'i', value_name = "FILE")]
     pub init: Vec<PathBuf>,
     /// Define a variable for ${hivevar:name} / ${name} substitution.
-    #[arg(long = "hivevar", visible_alias = "define", short = 'd', value_name = "NAME=VALUE")]
+    #[arg(
+        long = "hivevar",
+        visible_alias = "define",
+        short = 'd',
+        value_name = "NAME=VALUE"
+    )]
     pub hivevar: Vec<String>,
     /// Set a configuration value, as SET does.
     #[arg(long = "hiveconf", value_name = "NAME=VALUE")]

@@ -24,21 +24,34 @@ pub fn run(runtime: &Runtime, session: &mut Session, args: &Args) -> ExitCode {
         (None, Some(file)) => run_file(runtime, session, args, file),
         (None, None) => true,
     };
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn run_file(runtime: &Runtime, session: &mut Session, args: &Args, path: &std::path::Path) -> bool {
     match std::fs::read_to_string(path) {
         Ok(script) => run_script(runtime, session, args, &script, &path.display().to_string()),
         Err(e) => {
-            eprintln!("Could not open input file for reading. ({}: {e})", path.display());
+            eprintln!(
+                "Could not open input file for reading. ({}: {e})",
+                path.display()
+            );
             false
         }
     }
 }
 
 /// Runs every statement of `script`; false if one failed (and `--force` was not given).
-pub fn run_script(runtime: &Runtime, session: &mut Session, args: &Args, script: &str, source: &str) -> bool {
+pub fn run_script(
+    runtime: &Runtime,
+    session: &mut Session,
+    args: &Args,
+    script: &str,
+    source: &str,
+) -> bool {
     let mut all_ok = true;
     for statement in split_statements(script) {
         if args.verbose {
@@ -71,7 +84,9 @@ pub fn run_script(runtime: &Runtime, session: &mut Session, args: &Args, script:
 }
 
 fn print_output(session: &Session, args: &Args, output: &StatementOutput) -> std::io::Result<()> {
-    let StatementOutput::Rows { schema, batches } = output else { return Ok(()) };
+    let StatementOutput::Rows { schema, batches } = output else {
+        return Ok(());
+    };
     let format = output_format(session, args.output_format, OutputFormat::Tsv);
     let header = session.setting_bool("hive.cli.print.header");
     let stdout = std::io::stdout();
@@ -81,7 +96,11 @@ fn print_output(session: &Session, args: &Args, output: &StatementOutput) -> std
 }
 
 /// The format from `SET apiary.output.format`, else the flag, else `default`.
-pub fn output_format(session: &Session, flag: Option<OutputFormat>, default: OutputFormat) -> OutputFormat {
+pub fn output_format(
+    session: &Session,
+    flag: Option<OutputFormat>,
+    default: OutputFormat,
+) -> OutputFormat {
     use clap::ValueEnum;
     session
         .setting("apiary.output.format")
@@ -107,7 +126,10 @@ pub fn report_error(error: &ApiaryError, source: &str, line: u64, column: u64) {
     match error {
         ApiaryError::Parse(parse) => {
             let located = parse.clone().offset_by(line, column);
-            eprintln!("Error: {source}:{}:{}: {located}", located.line, located.column);
+            eprintln!(
+                "Error: {source}:{}:{}: {located}",
+                located.line, located.column
+            );
         }
         other => eprintln!("Error: {source}:{line}:{column}: {other}"),
     }

@@ -17,7 +17,10 @@ use args::{Args, parse_assignment};
 /// Runs the command line; the binary's `main` calls only this.
 pub fn run() -> ExitCode {
     let args = Args::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("Error: cannot start the runtime: {e}");
@@ -49,13 +52,19 @@ fn start_session(args: &Args) -> Result<Session> {
     let engine = Engine::open(config)?;
     let mut session = engine.new_session();
     for assignment in &args.hivevar {
-        let (name, value) = parse_assignment(assignment)
-            .ok_or_else(|| crate::ApiaryError::Analysis(format!("--hivevar expects NAME=VALUE, got '{assignment}'")))?;
+        let (name, value) = parse_assignment(assignment).ok_or_else(|| {
+            crate::ApiaryError::Analysis(format!(
+                "--hivevar expects NAME=VALUE, got '{assignment}'"
+            ))
+        })?;
         session.set_hivevar(name, value);
     }
     for assignment in &args.hiveconf {
-        let (name, value) = parse_assignment(assignment)
-            .ok_or_else(|| crate::ApiaryError::Analysis(format!("--hiveconf expects NAME=VALUE, got '{assignment}'")))?;
+        let (name, value) = parse_assignment(assignment).ok_or_else(|| {
+            crate::ApiaryError::Analysis(format!(
+                "--hiveconf expects NAME=VALUE, got '{assignment}'"
+            ))
+        })?;
         session.set(name, value)?;
     }
     if args.header {

@@ -49,17 +49,35 @@ pub fn print_rows(
         }
         OutputFormat::Csv => {
             if header {
-                writeln!(out, "{}", names.iter().map(|n| csv_field(n)).collect::<Vec<_>>().join(","))?;
+                writeln!(
+                    out,
+                    "{}",
+                    names
+                        .iter()
+                        .map(|n| csv_field(n))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )?;
             }
             for row in rows {
-                writeln!(out, "{}", row.iter().map(|v| csv_field(v)).collect::<Vec<_>>().join(","))?;
+                writeln!(
+                    out,
+                    "{}",
+                    row.iter()
+                        .map(|v| csv_field(v))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                )?;
             }
         }
         OutputFormat::Json => {
             for (row_index, row) in rows.iter().enumerate() {
                 let mut object = serde_json::Map::new();
                 for (i, (name, value)) in names.iter().zip(row).enumerate() {
-                    object.insert(name.clone(), json_value(schema.field(i).data_type(), value, batches, row_index, i));
+                    object.insert(
+                        name.clone(),
+                        json_value(schema.field(i).data_type(), value, batches, row_index, i),
+                    );
                 }
                 writeln!(out, "{}", serde_json::Value::Object(object))?;
             }
@@ -77,13 +95,22 @@ fn csv_field(value: &str) -> String {
     }
 }
 
-fn json_value(data_type: &DataType, text: &str, batches: &[RecordBatch], row: usize, column: usize) -> serde_json::Value {
+fn json_value(
+    data_type: &DataType,
+    text: &str,
+    batches: &[RecordBatch],
+    row: usize,
+    column: usize,
+) -> serde_json::Value {
     if is_null_at(batches, row, column) {
         return serde_json::Value::Null;
     }
     match data_type {
         DataType::Boolean => serde_json::Value::Bool(text == "true"),
-        t if t.is_integer() => text.parse::<i64>().map(Into::into).unwrap_or_else(|_| text.into()),
+        t if t.is_integer() => text
+            .parse::<i64>()
+            .map(Into::into)
+            .unwrap_or_else(|_| text.into()),
         DataType::Float32 | DataType::Float64 => text
             .parse::<f64>()
             .ok()
@@ -112,7 +139,11 @@ fn print_table(out: &mut impl Write, names: &[String], rows: &[Vec<String>]) -> 
             widths[i] = widths[i].max(width(value));
         }
     }
-    let border: String = widths.iter().map(|w| format!("+{}", "-".repeat(w + 2))).collect::<String>() + "+";
+    let border: String = widths
+        .iter()
+        .map(|w| format!("+{}", "-".repeat(w + 2)))
+        .collect::<String>()
+        + "+";
     let line = |values: &[String]| -> String {
         values
             .iter()

@@ -24,14 +24,81 @@ use crate::driver::{Session, StatementOutput};
 use crate::error::ApiaryError;
 
 const KEYWORDS: &[&str] = &[
-    "SELECT", "FROM", "WHERE", "GROUP BY", "ORDER BY", "LIMIT", "HAVING", "JOIN", "LEFT", "RIGHT", "FULL",
-    "OUTER", "INNER", "SEMI", "ON", "AS", "AND", "OR", "NOT", "NULL", "IS", "IN", "LIKE", "RLIKE", "BETWEEN",
-    "CASE", "WHEN", "THEN", "ELSE", "END", "DISTINCT", "UNION", "ALL", "WITH", "INSERT", "INTO", "OVERWRITE",
-    "TABLE", "VALUES", "CREATE", "DROP", "ALTER", "DATABASE", "SCHEMA", "VIEW", "EXTERNAL", "TEMPORARY",
-    "PARTITION", "PARTITIONED BY", "STORED AS", "TEXTFILE", "PARQUET", "LOCATION", "TBLPROPERTIES",
-    "ROW FORMAT DELIMITED", "FIELDS TERMINATED BY", "LOAD DATA", "LOCAL", "INPATH", "SHOW", "TABLES",
-    "DATABASES", "DESCRIBE", "FORMATTED", "EXTENDED", "USE", "SET", "RESET", "EXPLAIN", "TRUNCATE",
-    "COMMENT", "IF EXISTS", "IF NOT EXISTS", "CASCADE", "PURGE",
+    "SELECT",
+    "FROM",
+    "WHERE",
+    "GROUP BY",
+    "ORDER BY",
+    "LIMIT",
+    "HAVING",
+    "JOIN",
+    "LEFT",
+    "RIGHT",
+    "FULL",
+    "OUTER",
+    "INNER",
+    "SEMI",
+    "ON",
+    "AS",
+    "AND",
+    "OR",
+    "NOT",
+    "NULL",
+    "IS",
+    "IN",
+    "LIKE",
+    "RLIKE",
+    "BETWEEN",
+    "CASE",
+    "WHEN",
+    "THEN",
+    "ELSE",
+    "END",
+    "DISTINCT",
+    "UNION",
+    "ALL",
+    "WITH",
+    "INSERT",
+    "INTO",
+    "OVERWRITE",
+    "TABLE",
+    "VALUES",
+    "CREATE",
+    "DROP",
+    "ALTER",
+    "DATABASE",
+    "SCHEMA",
+    "VIEW",
+    "EXTERNAL",
+    "TEMPORARY",
+    "PARTITION",
+    "PARTITIONED BY",
+    "STORED AS",
+    "TEXTFILE",
+    "PARQUET",
+    "LOCATION",
+    "TBLPROPERTIES",
+    "ROW FORMAT DELIMITED",
+    "FIELDS TERMINATED BY",
+    "LOAD DATA",
+    "LOCAL",
+    "INPATH",
+    "SHOW",
+    "TABLES",
+    "DATABASES",
+    "DESCRIBE",
+    "FORMATTED",
+    "EXTENDED",
+    "USE",
+    "SET",
+    "RESET",
+    "EXPLAIN",
+    "TRUNCATE",
+    "COMMENT",
+    "IF EXISTS",
+    "IF NOT EXISTS",
+    "CASCADE",
+    "PURGE",
 ];
 
 /// Completion candidates, refreshed from the catalog after each statement.
@@ -42,8 +109,15 @@ struct ReplHelper {
 impl Completer for ReplHelper {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
-        let start = line[..pos].rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).map_or(0, |i| i + 1);
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let start = line[..pos]
+            .rfind(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+            .map_or(0, |i| i + 1);
         let prefix = &line[start..pos];
         if prefix.is_empty() {
             return Ok((start, Vec::new()));
@@ -53,8 +127,18 @@ impl Completer for ReplHelper {
             .iter()
             .filter(|k| k.to_lowercase().starts_with(&lower))
             .map(|k| {
-                let text = if prefix.chars().all(|c| c.is_lowercase() || !c.is_alphabetic()) { k.to_lowercase() } else { k.to_string() };
-                Pair { display: text.clone(), replacement: text }
+                let text = if prefix
+                    .chars()
+                    .all(|c| c.is_lowercase() || !c.is_alphabetic())
+                {
+                    k.to_lowercase()
+                } else {
+                    k.to_string()
+                };
+                Pair {
+                    display: text.clone(),
+                    replacement: text,
+                }
             })
             .collect();
         candidates.extend(
@@ -62,7 +146,10 @@ impl Completer for ReplHelper {
                 .borrow()
                 .iter()
                 .filter(|n| n.starts_with(&lower))
-                .map(|n| Pair { display: n.clone(), replacement: n.clone() }),
+                .map(|n| Pair {
+                    display: n.clone(),
+                    replacement: n.clone(),
+                }),
         );
         Ok((start, candidates))
     }
@@ -82,7 +169,13 @@ fn catalog_names(session: &Session) -> Vec<String> {
     let database = session.current_database().to_string();
     for table in metastore.list_tables(&database).unwrap_or_default() {
         if let Ok(Some(t)) = metastore.get_table(&database, &table) {
-            names.extend(t.storage.columns.iter().chain(&t.partition_keys).map(|c| c.name.clone()));
+            names.extend(
+                t.storage
+                    .columns
+                    .iter()
+                    .chain(&t.partition_keys)
+                    .map(|c| c.name.clone()),
+            );
         }
         names.push(table);
     }
@@ -104,7 +197,10 @@ fn history_path(session: &Session) -> std::path::PathBuf {
 pub fn run(runtime: &Runtime, session: &mut Session, args: &Args) -> ExitCode {
     for init in &args.init {
         let Ok(script) = std::fs::read_to_string(init) else {
-            eprintln!("Could not open input file for reading. ({})", init.display());
+            eprintln!(
+                "Could not open input file for reading. ({})",
+                init.display()
+            );
             return ExitCode::FAILURE;
         };
         super::batch::run_script(runtime, session, args, &script, &init.display().to_string());
@@ -117,7 +213,9 @@ pub fn run(runtime: &Runtime, session: &mut Session, args: &Args) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    editor.set_helper(Some(ReplHelper { names: names.clone() }));
+    editor.set_helper(Some(ReplHelper {
+        names: names.clone(),
+    }));
     let history = history_path(session);
     let _ = editor.load_history(&history);
     let mut buffer = String::new();
@@ -134,7 +232,8 @@ pub fn run(runtime: &Runtime, session: &mut Session, args: &Args) -> ExitCode {
                 if buffer.is_empty() && line.trim().is_empty() {
                     continue;
                 }
-                if buffer.is_empty() && matches!(line.trim().trim_end_matches(';'), "quit" | "exit") {
+                if buffer.is_empty() && matches!(line.trim().trim_end_matches(';'), "quit" | "exit")
+                {
                     break;
                 }
                 buffer.push_str(&line);
@@ -144,7 +243,14 @@ pub fn run(runtime: &Runtime, session: &mut Session, args: &Args) -> ExitCode {
                 }
                 let _ = editor.add_history_entry(buffer.trim_end());
                 for statement in split_statements(&buffer) {
-                    run_statement(runtime, session, args, &statement.text, statement.line, statement.column);
+                    run_statement(
+                        runtime,
+                        session,
+                        args,
+                        &statement.text,
+                        statement.line,
+                        statement.column,
+                    );
                 }
                 buffer.clear();
                 *names.borrow_mut() = catalog_names(session);
@@ -163,7 +269,14 @@ pub fn run(runtime: &Runtime, session: &mut Session, args: &Args) -> ExitCode {
 
 /// Runs one statement; Ctrl-C cancels it and keeps the session. A progress line shows while
 /// it runs longer than a second.
-fn run_statement(runtime: &Runtime, session: &mut Session, args: &Args, text: &str, line: u64, column: u64) {
+fn run_statement(
+    runtime: &Runtime,
+    session: &mut Session,
+    args: &Args,
+    text: &str,
+    line: u64,
+    column: u64,
+) {
     let started = Instant::now();
     let show_progress = std::io::stderr().is_terminal();
     let result = runtime.block_on(async {
@@ -191,13 +304,16 @@ fn run_statement(runtime: &Runtime, session: &mut Session, args: &Args, text: &s
         Ok(output) => {
             if let StatementOutput::Rows { schema, batches } = &output {
                 let format = output_format(session, args.output_format, OutputFormat::Table);
-                let header = format == OutputFormat::Table || session.setting_bool("hive.cli.print.header");
+                let header =
+                    format == OutputFormat::Table || session.setting_bool("hive.cli.print.header");
                 let stdout = std::io::stdout();
                 let _ = print_rows(&mut stdout.lock(), format, schema, batches, header);
             }
             let seconds = started.elapsed().as_secs_f64();
             match &output {
-                StatementOutput::Rows { .. } => println!("{} row(s) in {seconds:.3}s", output.row_count()),
+                StatementOutput::Rows { .. } => {
+                    println!("{} row(s) in {seconds:.3}s", output.row_count())
+                }
                 StatementOutput::Done => println!("OK ({seconds:.3}s)"),
             }
         }

@@ -19,7 +19,9 @@ impl Session {
     /// `(database, table)` for a possibly unqualified name.
     pub fn qualify(&self, name: &TableName) -> (String, String) {
         (
-            name.database.clone().unwrap_or_else(|| self.current_database.clone()),
+            name.database
+                .clone()
+                .unwrap_or_else(|| self.current_database.clone()),
             name.table.clone(),
         )
     }
@@ -30,14 +32,23 @@ impl Session {
     }
 
     pub fn lookup_qualified(&self, database: &str, table: &str) -> Result<Option<TableEntry>> {
-        if let Some(temp) = self.temp_tables.get(&(database.to_string(), table.to_string())) {
-            return Ok(Some(TableEntry { table: temp.clone(), temporary: true }));
+        if let Some(temp) = self
+            .temp_tables
+            .get(&(database.to_string(), table.to_string()))
+        {
+            return Ok(Some(TableEntry {
+                table: temp.clone(),
+                temporary: true,
+            }));
         }
         Ok(self
             .engine
             .metastore
             .get_table(database, table)?
-            .map(|table| TableEntry { table, temporary: false }))
+            .map(|table| TableEntry {
+                table,
+                temporary: false,
+            }))
     }
 
     /// The table or view named, or Hive's "Table not found" error.
@@ -53,12 +64,18 @@ impl Session {
     /// Stores a changed definition of the table that was `database.name`.
     pub fn save_table(&mut self, entry: &TableEntry, database: &str, name: &str) -> Result<()> {
         if entry.temporary {
-            self.temp_tables.remove(&(database.to_string(), name.to_string()));
             self.temp_tables
-                .insert((entry.table.database.clone(), entry.table.name.clone()), entry.table.clone());
+                .remove(&(database.to_string(), name.to_string()));
+            self.temp_tables.insert(
+                (entry.table.database.clone(), entry.table.name.clone()),
+                entry.table.clone(),
+            );
             Ok(())
         } else {
-            Ok(self.engine.metastore.alter_table(database, name, &entry.table)?)
+            Ok(self
+                .engine
+                .metastore
+                .alter_table(database, name, &entry.table)?)
         }
     }
 }

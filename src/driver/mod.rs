@@ -34,7 +34,10 @@ pub enum StatementOutput {
     /// A statement that returns no rows (DDL, SET, LOAD, INSERT).
     Done,
     /// Rows, with their schema (which holds even when there are no batches).
-    Rows { schema: SchemaRef, batches: Vec<RecordBatch> },
+    Rows {
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    },
 }
 
 impl StatementOutput {
@@ -56,11 +59,18 @@ pub struct Engine {
 impl Engine {
     /// Opens the metastore named by `config`, creating it (and the warehouse) on first use.
     pub fn open(config: ApiaryConfig) -> Result<Arc<Engine>> {
-        std::fs::create_dir_all(&config.warehouse)
-            .map_err(|e| ApiaryError::io(format!("cannot create warehouse {}", config.warehouse.display()), e))?;
+        std::fs::create_dir_all(&config.warehouse).map_err(|e| {
+            ApiaryError::io(
+                format!("cannot create warehouse {}", config.warehouse.display()),
+                e,
+            )
+        })?;
         let warehouse = config.warehouse.display().to_string();
         let metastore = SqliteMetastore::open(&config.metastore, &warehouse)?;
-        Ok(Arc::new(Engine { metastore: Arc::new(metastore), config }))
+        Ok(Arc::new(Engine {
+            metastore: Arc::new(metastore),
+            config,
+        }))
     }
 
     pub fn new_session(self: &Arc<Self>) -> Session {
@@ -123,7 +133,12 @@ impl Session {
         }
         let name = name.strip_prefix("hiveconf:").unwrap_or(name);
         if name.starts_with("datafusion.") {
-            self.ctx.state_ref().write().config_mut().options_mut().set(name, value)?;
+            self.ctx
+                .state_ref()
+                .write()
+                .config_mut()
+                .options_mut()
+                .set(name, value)?;
         }
         self.settings.set(name, value);
         Ok(())
@@ -135,7 +150,11 @@ impl Session {
             return text.to_string();
         }
         let hiveconf = |key: &str| self.settings.get(key);
-        Variables { hivevar: &self.hivevars, hiveconf: &hiveconf }.substitute(text)
+        Variables {
+            hivevar: &self.hivevars,
+            hiveconf: &hiveconf,
+        }
+        .substitute(text)
     }
 
     /// Runs one statement (without its `;`).
@@ -149,9 +168,11 @@ impl Session {
         use HiveStatement as S;
         match statement {
             S::Query(query) => execution::query::run_query(self, &query).await,
-            S::Explain { analyze, verbose, statement } => {
-                execution::query::explain(self, *statement, analyze, verbose).await
-            }
+            S::Explain {
+                analyze,
+                verbose,
+                statement,
+            } => execution::query::explain(self, *statement, analyze, verbose).await,
             S::Set(command) => self.run_set(command),
             S::Reset(name) => {
                 self.settings.reset(name.as_deref());
@@ -167,34 +188,65 @@ impl Session {
                 self.current_database = name;
                 Ok(StatementOutput::Done)
             }
-            S::CreateDatabase { name, if_not_exists, comment, location, properties } => {
-                execution::database::create(self, name, if_not_exists, comment, location, properties)
+            S::CreateDatabase {
+                name,
+                if_not_exists,
+                comment,
+                location,
+                properties,
+            } => execution::database::create(
+                self,
+                name,
+                if_not_exists,
+                comment,
+                location,
+                properties,
+            ),
+            S::DropDatabase {
+                name,
+                if_exists,
+                cascade,
+            } => execution::database::drop(self, &name, if_exists, cascade),
+            S::AlterDatabase { name, properties } => {
+                execution::database::alter(self, &name, properties)
             }
-            S::DropDatabase { name, if_exists, cascade } => {
-                execution::database::drop(self, &name, if_exists, cascade)
-            }
-            S::AlterDatabase { name, properties } => execution::database::alter(self, &name, properties),
             S::ShowDatabases { pattern } => execution::database::show(self, pattern.as_deref()),
-            S::DescribeDatabase { name, extended } => execution::database::describe(self, &name, extended),
+            S::DescribeDatabase { name, extended } => {
+                execution::database::describe(self, &name, extended)
+            }
             S::ShowTables { database, pattern } => {
                 execution::show::tables(self, database.as_deref(), pattern.as_deref())
             }
             S::ShowCreateTable(name) => execution::show::create_table(self, &name),
-            S::ShowTblProperties { table, key } => execution::show::tblproperties(self, &table, key.as_deref()),
+            S::ShowTblProperties { table, key } => {
+                execution::show::tblproperties(self, &table, key.as_deref())
+            }
             S::ShowColumns { table } => execution::show::columns(self, &table),
             S::ShowPartitions { table } => execution::show::partitions(self, &table),
-            S::Describe { table, detail, column } => {
-                execution::describe::describe(self, &table, detail, column.as_deref())
-            }
+            S::Describe {
+                table,
+                detail,
+                column,
+            } => execution::describe::describe(self, &table, detail, column.as_deref()),
             S::CreateTable(create) => execution::table_ddl::create(self, *create).await,
-            S::DropTable { name, if_exists, purge } => execution::table_ddl::drop(self, &name, if_exists, purge),
-            S::TruncateTable { name, partition } => execution::table_ddl::truncate(self, &name, partition),
+            S::DropTable {
+                name,
+                if_exists,
+                purge,
+            } => execution::table_ddl::drop(self, &name, if_exists, purge),
+            S::TruncateTable { name, partition } => {
+                execution::table_ddl::truncate(self, &name, partition)
+            }
             S::AlterTable { name, action } => execution::table_ddl::alter(self, &name, action),
             S::CreateView(view) => execution::view::create(self, *view).await,
             S::DropView { name, if_exists } => execution::view::drop(self, &name, if_exists),
-            S::LoadData { local, path, overwrite, table, partition } => {
-                execution::load::load_data(self, local, &path, overwrite, &table, partition)
-            }
+            S::LoadData {
+                local,
+                path,
+                overwrite,
+                table,
+                partition,
+            } => execution::load::load_data(self, local, &path, overwrite, &table, partition),
             S::Insert(insert) => execution::insert::insert(self, *insert).await,
         }
     }
@@ -209,9 +261,13 @@ impl Session {
                 let value = if let Some(var) = name.strip_prefix("hivevar:") {
                     self.hivevars.get(var).cloned()
                 } else if name.starts_with("datafusion.") {
-                    self.datafusion_options().into_iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+                    self.datafusion_options()
+                        .into_iter()
+                        .find(|(k, _)| *k == name)
+                        .map(|(_, v)| v)
                 } else {
-                    self.settings.get(name.strip_prefix("hiveconf:").unwrap_or(&name))
+                    self.settings
+                        .get(name.strip_prefix("hiveconf:").unwrap_or(&name))
                 };
                 vec![match value {
                     Some(value) => format!("{name}={value}"),
@@ -219,23 +275,47 @@ impl Session {
                 }]
             }
             SetCommand::ShowChanged => {
-                let mut rows: Vec<String> = self.settings.changed().map(|(k, v)| format!("{k}={v}")).collect();
-                rows.extend(self.hivevars.iter().map(|(k, v)| format!("hivevar:{k}={v}")));
+                let mut rows: Vec<String> = self
+                    .settings
+                    .changed()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect();
+                rows.extend(
+                    self.hivevars
+                        .iter()
+                        .map(|(k, v)| format!("hivevar:{k}={v}")),
+                );
                 rows
             }
             SetCommand::ShowAll => {
                 let mut rows: Vec<String> = settings::KNOWN_SETTINGS
                     .iter()
-                    .map(|s| format!("{}={}", s.name, self.settings.get(s.name).unwrap_or_default()))
+                    .map(|s| {
+                        format!(
+                            "{}={}",
+                            s.name,
+                            self.settings.get(s.name).unwrap_or_default()
+                        )
+                    })
                     .collect();
                 rows.extend(
                     self.settings
                         .changed()
-                        .filter(|(k, _)| settings::known(k).is_none() && !k.starts_with("datafusion."))
+                        .filter(|(k, _)| {
+                            settings::known(k).is_none() && !k.starts_with("datafusion.")
+                        })
                         .map(|(k, v)| format!("{k}={v}")),
                 );
-                rows.extend(self.datafusion_options().into_iter().map(|(k, v)| format!("{k}={v}")));
-                rows.extend(self.hivevars.iter().map(|(k, v)| format!("hivevar:{k}={v}")));
+                rows.extend(
+                    self.datafusion_options()
+                        .into_iter()
+                        .map(|(k, v)| format!("{k}={v}")),
+                );
+                rows.extend(
+                    self.hivevars
+                        .iter()
+                        .map(|(k, v)| format!("hivevar:{k}={v}")),
+                );
                 rows
             }
         };

@@ -117,13 +117,21 @@ enum State {
     BlockComment,
 }
 
-fn push_statement(statements: &mut Vec<ScriptStatement>, current: &mut String, start: Option<(u64, u64)>) {
+fn push_statement(
+    statements: &mut Vec<ScriptStatement>,
+    current: &mut String,
+    start: Option<(u64, u64)>,
+) {
     let text = std::mem::take(current);
     let trimmed = text.trim_end();
     if let Some((line, column)) = start
         && !is_only_comments(trimmed)
     {
-        statements.push(ScriptStatement { text: trimmed.to_string(), line, column });
+        statements.push(ScriptStatement {
+            text: trimmed.to_string(),
+            line,
+            column,
+        });
     }
 }
 
@@ -148,16 +156,26 @@ mod tests {
     use super::*;
 
     fn texts(script: &str) -> Vec<String> {
-        split_statements(script).into_iter().map(|s| s.text).collect()
+        split_statements(script)
+            .into_iter()
+            .map(|s| s.text)
+            .collect()
     }
 
     #[test]
     fn splits_outside_quotes_and_comments() {
         assert_eq!(
             texts("select 'a;b'; -- c;d\nselect \"x;\" /* ; */ ;\n\n;select `a;`"),
-            vec!["select 'a;b'", "-- c;d\nselect \"x;\" /* ; */", "select `a;`"]
+            vec![
+                "select 'a;b'",
+                "-- c;d\nselect \"x;\" /* ; */",
+                "select `a;`"
+            ]
         );
-        assert_eq!(texts(r"select 'it\'s;'; select 1"), vec![r"select 'it\'s;'", "select 1"]);
+        assert_eq!(
+            texts(r"select 'it\'s;'; select 1"),
+            vec![r"select 'it\'s;'", "select 1"]
+        );
         assert!(texts("-- only a comment\n  ").is_empty());
         assert!(is_complete("select 1;\n"));
         assert!(!is_complete("select ';'\n"));

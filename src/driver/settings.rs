@@ -11,14 +11,46 @@ pub struct SettingDef {
 }
 
 pub const KNOWN_SETTINGS: &[SettingDef] = &[
-    SettingDef { name: "hive.cli.print.header", default: "false", doc: "Print column names before query results in batch output." },
-    SettingDef { name: "hive.cli.print.current.db", default: "false", doc: "Show the current database in the REPL prompt." },
-    SettingDef { name: "hive.default.fileformat", default: "TextFile", doc: "Storage format of CREATE TABLE without STORED AS: TextFile or Parquet." },
-    SettingDef { name: "hive.exec.dynamic.partition", default: "true", doc: "Allow dynamic partition keys in INSERT ... PARTITION." },
-    SettingDef { name: "hive.exec.dynamic.partition.mode", default: "strict", doc: "strict requires at least one static partition key; nonstrict allows all dynamic." },
-    SettingDef { name: "hive.variable.substitute", default: "true", doc: "Replace ${var} references before a statement is parsed." },
-    SettingDef { name: "hive.stats.autogather", default: "true", doc: "Keep numRows, numFiles and totalSize current on writes." },
-    SettingDef { name: "apiary.output.format", default: "", doc: "Overrides the CLI's result format: table, tsv, csv or json." },
+    SettingDef {
+        name: "hive.cli.print.header",
+        default: "false",
+        doc: "Print column names before query results in batch output.",
+    },
+    SettingDef {
+        name: "hive.cli.print.current.db",
+        default: "false",
+        doc: "Show the current database in the REPL prompt.",
+    },
+    SettingDef {
+        name: "hive.default.fileformat",
+        default: "TextFile",
+        doc: "Storage format of CREATE TABLE without STORED AS: TextFile or Parquet.",
+    },
+    SettingDef {
+        name: "hive.exec.dynamic.partition",
+        default: "true",
+        doc: "Allow dynamic partition keys in INSERT ... PARTITION.",
+    },
+    SettingDef {
+        name: "hive.exec.dynamic.partition.mode",
+        default: "strict",
+        doc: "strict requires at least one static partition key; nonstrict allows all dynamic.",
+    },
+    SettingDef {
+        name: "hive.variable.substitute",
+        default: "true",
+        doc: "Replace ${var} references before a statement is parsed.",
+    },
+    SettingDef {
+        name: "hive.stats.autogather",
+        default: "true",
+        doc: "Keep numRows, numFiles and totalSize current on writes.",
+    },
+    SettingDef {
+        name: "apiary.output.format",
+        default: "",
+        doc: "Overrides the CLI's result format: table, tsv, csv or json.",
+    },
 ];
 
 pub fn known(name: &str) -> Option<&'static SettingDef> {
@@ -33,11 +65,15 @@ pub struct Settings {
 
 impl Settings {
     pub fn get(&self, name: &str) -> Option<String> {
-        self.values.get(name).cloned().or_else(|| known(name).map(|s| s.default.to_string()))
+        self.values
+            .get(name)
+            .cloned()
+            .or_else(|| known(name).map(|s| s.default.to_string()))
     }
 
     pub fn get_bool(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        self.get(name)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
     }
 
     pub fn set(&mut self, name: &str, value: &str) {

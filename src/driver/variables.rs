@@ -25,11 +25,16 @@ impl Variables<'_> {
         if let Some(key) = name.strip_prefix("system:") {
             return match key {
                 "user.name" => std::env::var("USER").ok(),
-                "user.dir" => std::env::current_dir().ok().map(|d| d.display().to_string()),
+                "user.dir" => std::env::current_dir()
+                    .ok()
+                    .map(|d| d.display().to_string()),
                 _ => None,
             };
         }
-        self.hivevar.get(name).cloned().or_else(|| (self.hiveconf)(name))
+        self.hivevar
+            .get(name)
+            .cloned()
+            .or_else(|| (self.hiveconf)(name))
     }
 
     /// Replaces every known `${...}` in `text`, repeating for values that hold variables.
@@ -77,10 +82,19 @@ mod tests {
 
     #[test]
     fn substitutes_hive_variables() {
-        let hivevar = BTreeMap::from([("dt".to_string(), "2024-01-01".to_string()), ("t".to_string(), "${hivevar:dt}".to_string())]);
+        let hivevar = BTreeMap::from([
+            ("dt".to_string(), "2024-01-01".to_string()),
+            ("t".to_string(), "${hivevar:dt}".to_string()),
+        ]);
         let hiveconf = |key: &str| (key == "x").then(|| "conf".to_string());
-        let vars = Variables { hivevar: &hivevar, hiveconf: &hiveconf };
-        assert_eq!(vars.substitute("select '${hivevar:dt}', '${dt}', ${hiveconf:x}, '${x}'"), "select '2024-01-01', '2024-01-01', conf, 'conf'");
+        let vars = Variables {
+            hivevar: &hivevar,
+            hiveconf: &hiveconf,
+        };
+        assert_eq!(
+            vars.substitute("select '${hivevar:dt}', '${dt}', ${hiveconf:x}, '${x}'"),
+            "select '2024-01-01', '2024-01-01', conf, 'conf'"
+        );
         assert_eq!(vars.substitute("${t}"), "2024-01-01");
         assert_eq!(vars.substitute("${unknown} ${"), "${unknown} ${");
         // SAFETY-free: reading an env var that every process has.

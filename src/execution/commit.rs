@@ -48,9 +48,18 @@ impl Staging {
             STAGING_COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let dir = target.join(name);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| ApiaryError::io(format!("cannot create staging directory in {}", target.display()), e))?;
-        Ok(Staging { dir, target: target.to_path_buf(), next_file: 0, committed: false })
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            ApiaryError::io(
+                format!("cannot create staging directory in {}", target.display()),
+                e,
+            )
+        })?;
+        Ok(Staging {
+            dir,
+            target: target.to_path_buf(),
+            next_file: 0,
+            committed: false,
+        })
     }
 
     /// A fresh path inside the staging directory for the next data file (Hive's `000000_0`).
@@ -69,7 +78,10 @@ impl Staging {
     /// `overwrite`. Returns the committed files' final paths.
     pub fn commit(mut self, overwrite: bool) -> Result<Vec<PathBuf>> {
         let deletes = if overwrite {
-            list_data_files(&self.target)?.into_iter().map(|f| f.path).collect()
+            list_data_files(&self.target)?
+                .into_iter()
+                .map(|f| f.path)
+                .collect()
         } else {
             Vec::new()
         };
@@ -78,7 +90,11 @@ impl Staging {
         staged.sort_by(|a, b| a.path.cmp(&b.path));
         let mut taken: Vec<PathBuf> = Vec::new();
         for file in staged {
-            let name = file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = file
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let destination = free_name(&self.target, &name, overwrite, &taken);
             taken.push(destination.clone());
             moves.push((file.path, destination));
@@ -87,7 +103,12 @@ impl Staging {
         let text = serde_json::to_vec(&manifest)
             .map_err(|e| ApiaryError::Execution(format!("cannot encode commit manifest: {e}")))?;
         let temporary = self.dir.join(".manifest.tmp");
-        let io = |e| ApiaryError::io(format!("cannot write commit manifest in {}", self.dir.display()), e);
+        let io = |e| {
+            ApiaryError::io(
+                format!("cannot write commit manifest in {}", self.dir.display()),
+                e,
+            )
+        };
         let mut file = std::fs::File::create(&temporary).map_err(io)?;
         file.write_all(&text).map_err(io)?;
         file.sync_all().map_err(io)?;
@@ -124,13 +145,22 @@ fn apply(manifest: &Manifest) -> Result<()> {
         match std::fs::remove_file(path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(ApiaryError::io(format!("cannot delete {}", path.display()), e)),
+            Err(e) => {
+                return Err(ApiaryError::io(
+                    format!("cannot delete {}", path.display()),
+                    e,
+                ));
+            }
         }
     }
     for (from, to) in &manifest.moves {
         if from.exists() {
-            std::fs::rename(from, to)
-                .map_err(|e| ApiaryError::io(format!("cannot move {} to {}", from.display(), to.display()), e))?;
+            std::fs::rename(from, to).map_err(|e| {
+                ApiaryError::io(
+                    format!("cannot move {} to {}", from.display(), to.display()),
+                    e,
+                )
+            })?;
         }
     }
     Ok(())
@@ -140,24 +170,35 @@ fn remove_dir(dir: &Path) -> Result<()> {
     match std::fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(ApiaryError::io(format!("cannot remove {}", dir.display()), e)),
+        Err(e) => Err(ApiaryError::io(
+            format!("cannot remove {}", dir.display()),
+            e,
+        )),
     }
 }
 
 /// Finishes committed writes and removes abandoned ones in `target`. Staging directories of
 /// live processes are left alone.
 pub fn recover(target: &Path) -> Result<()> {
-    let Ok(entries) = std::fs::read_dir(target) else { return Ok(()) };
+    let Ok(entries) = std::fs::read_dir(target) else {
+        return Ok(());
+    };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(STAGING_PREFIX) else { continue };
+        let Some(rest) = name.strip_prefix(STAGING_PREFIX) else {
+            continue;
+        };
         let dir = entry.path();
         let manifest_path = dir.join(MANIFEST);
         if manifest_path.exists() {
-            let text = std::fs::read(&manifest_path)
-                .map_err(|e| ApiaryError::io(format!("cannot read {}", manifest_path.display()), e))?;
+            let text = std::fs::read(&manifest_path).map_err(|e| {
+                ApiaryError::io(format!("cannot read {}", manifest_path.display()), e)
+            })?;
             let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| {
-                ApiaryError::Execution(format!("corrupt commit manifest {}: {e}", manifest_path.display()))
+                ApiaryError::Execution(format!(
+                    "corrupt commit manifest {}: {e}",
+                    manifest_path.display()
+                ))
             })?;
             apply(&manifest)?;
             remove_dir(&dir)?;
@@ -169,7 +210,11 @@ pub fn recover(target: &Path) -> Result<()> {
 }
 
 fn owner_alive(staging_suffix: &str) -> bool {
-    let Some(pid) = staging_suffix.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+    let Some(pid) = staging_suffix
+        .split('-')
+        .next()
+        .and_then(|p| p.parse::<u32>().ok())
+    else {
         return false;
     };
     if pid == std::process::id() {
@@ -185,7 +230,11 @@ mod tests {
     use super::*;
 
     fn names(dir: &Path) -> Vec<String> {
-        list_data_files(dir).unwrap().iter().map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned()).collect()
+        list_data_files(dir)
+            .unwrap()
+            .iter()
+            .map(|f| f.path.file_name().unwrap().to_string_lossy().into_owned())
+            .collect()
     }
 
     #[test]
@@ -201,8 +250,15 @@ mod tests {
         std::fs::write(staging.next_file_path(), "b\n").unwrap();
         staging.commit(true).unwrap();
         assert_eq!(names(dir.path()), vec!["000000_0"]);
-        assert_eq!(std::fs::read_to_string(dir.path().join("000000_0")).unwrap(), "b\n");
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no staging left");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("000000_0")).unwrap(),
+            "b\n"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no staging left"
+        );
     }
 
     #[test]
@@ -223,7 +279,11 @@ mod tests {
             deletes: vec![dir.path().join("old")],
             moves: vec![(staged.join("000000_0"), dir.path().join("000000_0"))],
         };
-        std::fs::write(staged.join(MANIFEST), serde_json::to_vec(&manifest).unwrap()).unwrap();
+        std::fs::write(
+            staged.join(MANIFEST),
+            serde_json::to_vec(&manifest).unwrap(),
+        )
+        .unwrap();
         // And one that died before it.
         let abandoned = dir.path().join(".apiary-staging-999999998-1-1");
         std::fs::create_dir(&abandoned).unwrap();
@@ -231,7 +291,10 @@ mod tests {
 
         recover(dir.path()).unwrap();
         assert_eq!(names(dir.path()), vec!["000000_0"]);
-        assert_eq!(std::fs::read_to_string(dir.path().join("000000_0")).unwrap(), "new");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("000000_0")).unwrap(),
+            "new"
+        );
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

@@ -30,13 +30,25 @@ pub fn create(
         Some(location) => local_path(&location).display().to_string(),
         None => default_database_location(&session.engine.config.warehouse, &name),
     };
-    std::fs::create_dir_all(&location).map_err(|e| ApiaryError::io(format!("cannot create {location}"), e))?;
-    let database = Database { name, comment, location, owner: Some(session.user.clone()), properties };
+    std::fs::create_dir_all(&location)
+        .map_err(|e| ApiaryError::io(format!("cannot create {location}"), e))?;
+    let database = Database {
+        name,
+        comment,
+        location,
+        owner: Some(session.user.clone()),
+        properties,
+    };
     metastore.create_database(&database)?;
     Ok(StatementOutput::Done)
 }
 
-pub fn drop(session: &mut Session, name: &str, if_exists: bool, cascade: bool) -> Result<StatementOutput> {
+pub fn drop(
+    session: &mut Session,
+    name: &str,
+    if_exists: bool,
+    cascade: bool,
+) -> Result<StatementOutput> {
     let metastore = session.engine.metastore.clone();
     let Some(database) = metastore.get_database(name)? else {
         if if_exists {
@@ -49,7 +61,9 @@ pub fn drop(session: &mut Session, name: &str, if_exists: bool, cascade: bool) -
     }
     let tables = metastore.list_tables(name)?;
     if !tables.is_empty() && !cascade {
-        return Err(analysis_err!("Database {name} is not empty. One or more tables exist."));
+        return Err(analysis_err!(
+            "Database {name} is not empty. One or more tables exist."
+        ));
     }
     let mut doomed = Vec::new();
     for table_name in &tables {
@@ -76,7 +90,11 @@ pub fn drop(session: &mut Session, name: &str, if_exists: bool, cascade: bool) -
     Ok(StatementOutput::Done)
 }
 
-pub fn alter(session: &mut Session, name: &str, properties: BTreeMap<String, String>) -> Result<StatementOutput> {
+pub fn alter(
+    session: &mut Session,
+    name: &str,
+    properties: BTreeMap<String, String>,
+) -> Result<StatementOutput> {
     let Some(mut database) = session.engine.metastore.get_database(name)? else {
         return Err(analysis_err!("Database does not exist: {name}"));
     };
@@ -87,7 +105,10 @@ pub fn alter(session: &mut Session, name: &str, properties: BTreeMap<String, Str
 
 pub fn show(session: &Session, pattern: Option<&str>) -> Result<StatementOutput> {
     let names = session.engine.metastore.list_databases()?;
-    let names = names.into_iter().filter(|n| pattern.is_none_or(|p| hive_pattern_matches(p, n))).collect();
+    let names = names
+        .into_iter()
+        .filter(|n| pattern.is_none_or(|p| hive_pattern_matches(p, n)))
+        .collect();
     Ok(single_column("database_name", names))
 }
 
@@ -104,8 +125,16 @@ pub fn describe(session: &Session, name: &str, extended: bool) -> Result<Stateme
     ];
     let mut columns = vec!["db_name", "comment", "location", "owner_name", "owner_type"];
     if extended {
-        let parameters: Vec<String> = database.properties.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        row.push(if parameters.is_empty() { String::new() } else { format!("{{{}}}", parameters.join(", ")) });
+        let parameters: Vec<String> = database
+            .properties
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        row.push(if parameters.is_empty() {
+            String::new()
+        } else {
+            format!("{{{}}}", parameters.join(", "))
+        });
         columns.push("parameters");
     }
     Ok(string_table(&columns, vec![row]))
@@ -114,7 +143,12 @@ pub fn describe(session: &Session, name: &str, extended: bool) -> Result<Stateme
 /// Hive's SHOW ... LIKE patterns: `*` matches anything, `|` separates alternatives,
 /// case-insensitively.
 pub fn hive_pattern_matches(pattern: &str, name: &str) -> bool {
-    pattern.split('|').any(|alternative| glob(alternative.trim().to_lowercase().as_bytes(), name.to_lowercase().as_bytes()))
+    pattern.split('|').any(|alternative| {
+        glob(
+            alternative.trim().to_lowercase().as_bytes(),
+            name.to_lowercase().as_bytes(),
+        )
+    })
 }
 
 fn glob(pattern: &[u8], text: &[u8]) -> bool {

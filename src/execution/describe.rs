@@ -15,20 +15,42 @@ fn row(a: &str, b: &str, c: &str) -> Row {
 }
 
 fn column_rows(columns: &[Column]) -> Vec<Row> {
-    columns.iter().map(|c| row(&c.name, &c.type_name, c.comment.as_deref().unwrap_or(""))).collect()
+    columns
+        .iter()
+        .map(|c| row(&c.name, &c.type_name, c.comment.as_deref().unwrap_or("")))
+        .collect()
 }
 
-pub fn describe(session: &Session, name: &TableName, detail: DescribeDetail, column: Option<&str>) -> Result<StatementOutput> {
+pub fn describe(
+    session: &Session,
+    name: &TableName,
+    detail: DescribeDetail,
+    column: Option<&str>,
+) -> Result<StatementOutput> {
     let entry = session.require_table(name)?;
     let table = &entry.table;
-    let all_columns: Vec<Column> = table.storage.columns.iter().chain(&table.partition_keys).cloned().collect();
+    let all_columns: Vec<Column> = table
+        .storage
+        .columns
+        .iter()
+        .chain(&table.partition_keys)
+        .cloned()
+        .collect();
     let names = ["col_name", "data_type", "comment"];
     if let Some(column) = column {
         let found = all_columns
             .iter()
             .find(|c| c.name == column)
-            .ok_or_else(|| analysis_err!("Column {column} does not exist in {}", table.qualified_name()))?;
-        return Ok(string_table(&names, column_rows(std::slice::from_ref(found))));
+            .ok_or_else(|| {
+                analysis_err!(
+                    "Column {column} does not exist in {}",
+                    table.qualified_name()
+                )
+            })?;
+        return Ok(string_table(
+            &names,
+            column_rows(std::slice::from_ref(found)),
+        ));
     }
     let mut rows = Vec::new();
     if detail == DescribeDetail::Formatted {
@@ -80,19 +102,50 @@ fn formatted_details(table: &Table, temporary: bool) -> Vec<Row> {
     rows.push(row("", "", ""));
     if table.is_view() {
         rows.push(row("# View Information", "", ""));
-        rows.push(row("Original Query:", table.view_original_text.as_deref().unwrap_or(""), ""));
-        rows.push(row("Expanded Query:", table.view_expanded_text.as_deref().unwrap_or(""), ""));
+        rows.push(row(
+            "Original Query:",
+            table.view_original_text.as_deref().unwrap_or(""),
+            "",
+        ));
+        rows.push(row(
+            "Expanded Query:",
+            table.view_expanded_text.as_deref().unwrap_or(""),
+            "",
+        ));
         return rows;
     }
     rows.push(row("# Storage Information", "", ""));
-    rows.push(row("SerDe Library:", &table.storage.serde.serialization_lib, ""));
+    rows.push(row(
+        "SerDe Library:",
+        &table.storage.serde.serialization_lib,
+        "",
+    ));
     rows.push(row("InputFormat:", &table.storage.input_format, ""));
     rows.push(row("OutputFormat:", &table.storage.output_format, ""));
-    rows.push(row("Compressed:", if table.storage.compressed { "Yes" } else { "No" }, ""));
-    rows.push(row("Num Buckets:", &table.storage.num_buckets.to_string(), ""));
+    rows.push(row(
+        "Compressed:",
+        if table.storage.compressed {
+            "Yes"
+        } else {
+            "No"
+        },
+        "",
+    ));
+    rows.push(row(
+        "Num Buckets:",
+        &table.storage.num_buckets.to_string(),
+        "",
+    ));
     rows.push(row("Bucket Columns:", "[]", ""));
     rows.push(row("Sort Columns:", "[]", ""));
     rows.push(row("Storage Desc Params:", "", ""));
-    rows.extend(table.storage.serde.parameters.iter().map(|(k, v)| row("", k, &v.escape_debug().to_string())));
+    rows.extend(
+        table
+            .storage
+            .serde
+            .parameters
+            .iter()
+            .map(|(k, v)| row("", k, &v.escape_debug().to_string())),
+    );
     rows
 }

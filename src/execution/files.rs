@@ -25,7 +25,8 @@ pub fn list_data_files(dir: &Path) -> Result<Vec<DataFile>> {
     };
     let mut files = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| ApiaryError::io(format!("cannot list {}", dir.display()), e))?;
+        let entry =
+            entry.map_err(|e| ApiaryError::io(format!("cannot list {}", dir.display()), e))?;
         let name = entry.file_name();
         if is_hidden(&name.to_string_lossy()) {
             continue;
@@ -34,7 +35,10 @@ pub fn list_data_files(dir: &Path) -> Result<Vec<DataFile>> {
             .metadata()
             .map_err(|e| ApiaryError::io(format!("cannot stat {}", entry.path().display()), e))?;
         if metadata.is_file() {
-            files.push(DataFile { path: entry.path(), size: metadata.len() });
+            files.push(DataFile {
+                path: entry.path(),
+                size: metadata.len(),
+            });
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -43,6 +47,9 @@ pub fn list_data_files(dir: &Path) -> Result<Vec<DataFile>> {
 
 /// A location string from the metastore as a local path (`file:` URIs accepted).
 pub fn local_path(location: &str) -> PathBuf {
-    let path = location.strip_prefix("file://").or_else(|| location.strip_prefix("file:")).unwrap_or(location);
+    let path = location
+        .strip_prefix("file://")
+        .or_else(|| location.strip_prefix("file:"))
+        .unwrap_or(location);
     PathBuf::from(path)
 }

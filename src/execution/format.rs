@@ -29,7 +29,10 @@ impl TableFormat {
             return Ok(TableFormat::Parquet);
         }
         if sd.input_format == TEXT_INPUT && sd.serde.serialization_lib == LAZY_SIMPLE_SERDE {
-            return Ok(TableFormat::Text(TextSerde::from_parameters(&sd.serde.parameters, &table.parameters)));
+            return Ok(TableFormat::Text(TextSerde::from_parameters(
+                &sd.serde.parameters,
+                &table.parameters,
+            )));
         }
         Err(ApiaryError::NotSupported(format!(
             "reading {} (input format {}, serde {})",
@@ -48,7 +51,11 @@ impl TableFormat {
 }
 
 /// The storage descriptor for `STORED AS format` with `ROW FORMAT ...` at `location`.
-pub fn storage_descriptor(stored_as: &str, row_format: &RowFormat, location: String) -> Result<StorageDescriptor> {
+pub fn storage_descriptor(
+    stored_as: &str,
+    row_format: &RowFormat,
+    location: String,
+) -> Result<StorageDescriptor> {
     let (input, output, serde) = match stored_as.to_ascii_uppercase().as_str() {
         "TEXTFILE" => (TEXT_INPUT, TEXT_OUTPUT, LAZY_SIMPLE_SERDE),
         "PARQUET" | "PARQUETFILE" => (PARQUET_INPUT, PARQUET_OUTPUT, PARQUET_SERDE),
@@ -58,7 +65,10 @@ pub fn storage_descriptor(stored_as: &str, row_format: &RowFormat, location: Str
             )));
         }
     };
-    let serialization_lib = row_format.serde.clone().unwrap_or_else(|| serde.to_string());
+    let serialization_lib = row_format
+        .serde
+        .clone()
+        .unwrap_or_else(|| serde.to_string());
     if serialization_lib != serde {
         return Err(ApiaryError::NotSupported(format!(
             "ROW FORMAT SERDE '{serialization_lib}' for STORED AS {stored_as}"
@@ -66,13 +76,18 @@ pub fn storage_descriptor(stored_as: &str, row_format: &RowFormat, location: Str
     }
     let mut parameters = row_format.parameters.clone();
     if serde == LAZY_SIMPLE_SERDE {
-        parameters.entry("serialization.format".into()).or_insert_with(|| "1".into());
+        parameters
+            .entry("serialization.format".into())
+            .or_insert_with(|| "1".into());
     }
     Ok(StorageDescriptor {
         location,
         input_format: input.into(),
         output_format: output.into(),
-        serde: SerDeInfo { serialization_lib, parameters },
+        serde: SerDeInfo {
+            serialization_lib,
+            parameters,
+        },
         columns: Vec::new(),
         compressed: false,
         num_buckets: -1,
@@ -96,7 +111,10 @@ impl Default for TextSerde {
 }
 
 impl TextSerde {
-    pub fn from_parameters(serde: &BTreeMap<String, String>, table: &BTreeMap<String, String>) -> Self {
+    pub fn from_parameters(
+        serde: &BTreeMap<String, String>,
+        table: &BTreeMap<String, String>,
+    ) -> Self {
         let get = |keys: &[&str]| keys.iter().find_map(|k| serde.get(*k));
         let field = delimiter_byte(get(&["field.delim", "serialization.format"]), 1);
         let collection = delimiter_byte(get(&["collection.delim", "colelction.delim"]), 2);
@@ -106,7 +124,9 @@ impl TextSerde {
         TextSerde {
             separators,
             escape: get(&["escape.delim"]).and_then(|e| e.bytes().next()),
-            null_format: get(&["serialization.null.format"]).cloned().unwrap_or_else(|| "\\N".to_string()),
+            null_format: get(&["serialization.null.format"])
+                .cloned()
+                .unwrap_or_else(|| "\\N".to_string()),
             skip_header_lines: table
                 .get("skip.header.line.count")
                 .and_then(|v| v.trim().parse().ok())
@@ -120,7 +140,11 @@ fn delimiter_byte(value: Option<&String>, default: u8) -> u8 {
     match value {
         None => default,
         Some(v) if v.is_empty() => default,
-        Some(v) => v.trim().parse::<i8>().map(|b| b as u8).unwrap_or_else(|_| v.as_bytes()[0]),
+        Some(v) => v
+            .trim()
+            .parse::<i8>()
+            .map(|b| b as u8)
+            .unwrap_or_else(|_| v.as_bytes()[0]),
     }
 }
 
@@ -144,6 +168,9 @@ mod tests {
         assert_eq!(TextSerde::default().separators[0], 1);
         // The SD Apiary writes for a plain text table reads back as the Hive defaults.
         let sd = storage_descriptor("textfile", &RowFormat::default(), "/x".into()).unwrap();
-        assert_eq!(TextSerde::from_parameters(&sd.serde.parameters, &BTreeMap::new()).separators[0], 1);
+        assert_eq!(
+            TextSerde::from_parameters(&sd.serde.parameters, &BTreeMap::new()).separators[0],
+            1
+        );
     }
 }

@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use apiary_metastore::{Partition, Table};
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, col, lit, try_cast};
 use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, col, lit, try_cast};
 
 use super::commit::Staging;
 use super::files::{list_data_files, local_path};
@@ -12,8 +12,8 @@ use super::format::TableFormat;
 use super::paths::default_partition_location;
 use super::table_provider::table_schema;
 use super::writer::write_plan;
-use crate::analyzer;
 use crate::analysis_err;
+use crate::analyzer;
 use crate::driver::{Session, StatementOutput, TableEntry};
 use crate::error::{ApiaryError, Result};
 use crate::parser::{Insert, PartitionSpec};
@@ -22,7 +22,10 @@ pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOu
     let entry = session.require_table(&insert.table)?;
     let table = &entry.table;
     if table.is_view() {
-        return Err(analysis_err!("Cannot insert into a view: {}", table.qualified_name()));
+        return Err(analysis_err!(
+            "Cannot insert into a view: {}",
+            table.qualified_name()
+        ));
     }
     let partition_values = static_partition_values(table, insert.partition.as_ref())?;
     let plan = analyzer::plan_query(session, &insert.query).await?;
@@ -30,7 +33,12 @@ pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOu
     let format = TableFormat::of(table)?;
 
     let existing = match &partition_values {
-        Some(values) if !entry.temporary => session.engine.metastore.get_partition(&table.database, &table.name, values)?,
+        Some(values) if !entry.temporary => {
+            session
+                .engine
+                .metastore
+                .get_partition(&table.database, &table.name, values)?
+        }
         _ => None,
     };
     if insert.if_not_exists && existing.is_some() {
@@ -59,16 +67,31 @@ pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOu
                 },
                 parameters: BTreeMap::new(),
             });
-            update_basic_stats(session, &mut partition.parameters, &target, rows, insert.overwrite)?;
+            update_basic_stats(
+                session,
+                &mut partition.parameters,
+                &target,
+                rows,
+                insert.overwrite,
+            )?;
             if is_new {
-                session.engine.metastore.add_partitions(&[partition], true)?;
+                session
+                    .engine
+                    .metastore
+                    .add_partitions(&[partition], true)?;
             } else {
                 session.engine.metastore.alter_partition(&partition)?;
             }
         }
         _ => {
             let mut updated = entry.clone();
-            update_basic_stats(session, &mut updated.table.parameters, &target, rows, insert.overwrite)?;
+            update_basic_stats(
+                session,
+                &mut updated.table.parameters,
+                &target,
+                rows,
+                insert.overwrite,
+            )?;
             let (database, name) = (table.database.clone(), table.name.clone());
             session.save_table(&updated, &database, &name)?;
         }
@@ -77,11 +100,17 @@ pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOu
 }
 
 /// The values of a fully static partition spec, in key order; `None` for unpartitioned tables.
-fn static_partition_values(table: &Table, spec: Option<&PartitionSpec>) -> Result<Option<Vec<String>>> {
+fn static_partition_values(
+    table: &Table,
+    spec: Option<&PartitionSpec>,
+) -> Result<Option<Vec<String>>> {
     let keys = &table.partition_keys;
     match (keys.is_empty(), spec) {
         (true, None) => Ok(None),
-        (true, Some(_)) => Err(analysis_err!("Table {} is not partitioned but a partition spec was given", table.qualified_name())),
+        (true, Some(_)) => Err(analysis_err!(
+            "Table {} is not partitioned but a partition spec was given",
+            table.qualified_name()
+        )),
         (false, None) => Err(analysis_err!(
             "Need to specify partition columns because the destination table {} is partitioned",
             table.qualified_name()
@@ -97,11 +126,23 @@ fn static_partition_values(table: &Table, spec: Option<&PartitionSpec>) -> Resul
                             key.name
                         )));
                     }
-                    None => return Err(analysis_err!("Partition spec is missing key '{}' of {}", key.name, table.qualified_name())),
+                    None => {
+                        return Err(analysis_err!(
+                            "Partition spec is missing key '{}' of {}",
+                            key.name,
+                            table.qualified_name()
+                        ));
+                    }
                 }
             }
-            if let Some((extra, _)) = spec.iter().find(|(name, _)| !keys.iter().any(|k| k.name == *name)) {
-                return Err(analysis_err!("'{extra}' is not a partition key of {}", table.qualified_name()));
+            if let Some((extra, _)) = spec
+                .iter()
+                .find(|(name, _)| !keys.iter().any(|k| k.name == *name))
+            {
+                return Err(analysis_err!(
+                    "'{extra}' is not a partition key of {}",
+                    table.qualified_name()
+                ));
             }
             Ok(Some(values))
         }
@@ -111,7 +152,11 @@ fn static_partition_values(table: &Table, spec: Option<&PartitionSpec>) -> Resul
 /// Projects the query's columns onto the table's data columns: by position, or by the
 /// INSERT's column list (other columns NULL), converting types as Hive does (a value that
 /// does not convert becomes NULL).
-pub fn conform_to_table(plan: LogicalPlan, table: &Table, columns: &[String]) -> Result<LogicalPlan> {
+pub fn conform_to_table(
+    plan: LogicalPlan,
+    table: &Table,
+    columns: &[String],
+) -> Result<LogicalPlan> {
     let (_, data_schema) = table_schema(table)?;
     let produced = plan.schema().columns();
     let targets = data_schema.fields();
@@ -135,10 +180,16 @@ pub fn conform_to_table(plan: LogicalPlan, table: &Table, columns: &[String]) ->
         }
         for name in columns {
             if !targets.iter().any(|f| f.name() == name) {
-                return Err(analysis_err!("Invalid column reference '{name}' for {}", table.qualified_name()));
+                return Err(analysis_err!(
+                    "Invalid column reference '{name}' for {}",
+                    table.qualified_name()
+                ));
             }
         }
-        targets.iter().map(|f| columns.iter().position(|c| c == f.name())).collect()
+        targets
+            .iter()
+            .map(|f| columns.iter().position(|c| c == f.name()))
+            .collect()
     };
     let mut expressions: Vec<Expr> = Vec::with_capacity(targets.len());
     for (field, source) in targets.iter().zip(sources) {
@@ -158,7 +209,9 @@ pub fn conform_to_table(plan: LogicalPlan, table: &Table, columns: &[String]) ->
         };
         expressions.push(expr.alias(field.name()));
     }
-    Ok(LogicalPlanBuilder::from(plan).project(expressions)?.build()?)
+    Ok(LogicalPlanBuilder::from(plan)
+        .project(expressions)?
+        .build()?)
 }
 
 /// Keeps numFiles, totalSize and numRows current after a write into `dir`.
@@ -175,10 +228,21 @@ pub fn update_basic_stats(
     }
     let files = list_data_files(dir)?;
     parameters.insert("numFiles".into(), files.len().to_string());
-    parameters.insert("totalSize".into(), files.iter().map(|f| f.size).sum::<u64>().to_string());
-    let previous = if overwrite { Some(0) } else { parameters.get("numRows").and_then(|n| n.parse::<u64>().ok()) };
+    parameters.insert(
+        "totalSize".into(),
+        files.iter().map(|f| f.size).sum::<u64>().to_string(),
+    );
+    let previous = if overwrite {
+        Some(0)
+    } else {
+        parameters
+            .get("numRows")
+            .and_then(|n| n.parse::<u64>().ok())
+    };
     match previous {
-        Some(previous) => parameters.insert("numRows".into(), (previous + rows_written).to_string()),
+        Some(previous) => {
+            parameters.insert("numRows".into(), (previous + rows_written).to_string())
+        }
         None => parameters.remove("numRows"),
     };
     Ok(())
@@ -189,7 +253,11 @@ pub fn now() -> i64 {
 }
 
 /// Writes the rows of `plan` as the whole content of a new table's directory (CTAS).
-pub async fn write_new_table(session: &Session, entry: &mut TableEntry, plan: LogicalPlan) -> Result<()> {
+pub async fn write_new_table(
+    session: &Session,
+    entry: &mut TableEntry,
+    plan: LogicalPlan,
+) -> Result<()> {
     let format = TableFormat::of(&entry.table)?;
     let target = local_path(&entry.table.storage.location);
     let mut staging = Staging::create(&target)?;

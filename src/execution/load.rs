@@ -27,28 +27,48 @@ pub fn load_data(
     let entry = session.require_table(table_name)?;
     let table = &entry.table;
     if table.is_view() {
-        return Err(analysis_err!("Cannot load data into a view: {}", table.qualified_name()));
+        return Err(analysis_err!(
+            "Cannot load data into a view: {}",
+            table.qualified_name()
+        ));
     }
     let sources = source_files(&local_path(path))?;
     let values = match (table.partition_keys.is_empty(), partition) {
         (true, None) => None,
-        (true, Some(_)) => return Err(analysis_err!("Table {} is not partitioned", table.qualified_name())),
+        (true, Some(_)) => {
+            return Err(analysis_err!(
+                "Table {} is not partitioned",
+                table.qualified_name()
+            ));
+        }
         (false, None) => {
-            return Err(analysis_err!("Need to specify partition columns because the destination table is partitioned"));
+            return Err(analysis_err!(
+                "Need to specify partition columns because the destination table is partitioned"
+            ));
         }
         (false, Some(spec)) => {
             let mut values = Vec::new();
             for key in &table.partition_keys {
                 match spec.iter().find(|(k, _)| *k == key.name) {
                     Some((_, Some(v))) => values.push(v.clone()),
-                    _ => return Err(analysis_err!("LOAD DATA needs a value for partition key '{}'", key.name)),
+                    _ => {
+                        return Err(analysis_err!(
+                            "LOAD DATA needs a value for partition key '{}'",
+                            key.name
+                        ));
+                    }
                 }
             }
             Some(values)
         }
     };
     let existing = match &values {
-        Some(values) => session.engine.metastore.get_partition(&table.database, &table.name, values)?,
+        Some(values) => {
+            session
+                .engine
+                .metastore
+                .get_partition(&table.database, &table.name, values)?
+        }
         None => None,
     };
     let target = match (&values, &existing) {
@@ -58,7 +78,10 @@ pub fn load_data(
     };
     let staging = Staging::create(&target)?;
     for source in &sources {
-        let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = source
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let staged = staging.path_for(&name);
         // A hard link stages a move without touching the source; other filesystems copy.
         if local || std::fs::hard_link(source, &staged).is_err() {
@@ -79,7 +102,10 @@ pub fn load_data(
                 table: table.name.clone(),
                 values,
                 create_time: now(),
-                storage: StorageDescriptor { location: target.display().to_string(), ..table.storage.clone() },
+                storage: StorageDescriptor {
+                    location: target.display().to_string(),
+                    ..table.storage.clone()
+                },
                 parameters: BTreeMap::new(),
             });
             partition.parameters.remove("numRows");
@@ -87,7 +113,10 @@ pub fn load_data(
             if existing.is_some() {
                 session.engine.metastore.alter_partition(&partition)?;
             } else {
-                session.engine.metastore.add_partitions(&[partition], true)?;
+                session
+                    .engine
+                    .metastore
+                    .add_partitions(&[partition], true)?;
             }
         }
         None => {
@@ -109,15 +138,21 @@ fn source_files(path: &Path) -> Result<Vec<PathBuf>> {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(path).map_err(|e| ApiaryError::io(format!("cannot list {}", path.display()), e))? {
-        let entry = entry.map_err(|e| ApiaryError::io(format!("cannot list {}", path.display()), e))?;
+    for entry in std::fs::read_dir(path)
+        .map_err(|e| ApiaryError::io(format!("cannot list {}", path.display()), e))?
+    {
+        let entry =
+            entry.map_err(|e| ApiaryError::io(format!("cannot list {}", path.display()), e))?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if entry.path().is_file() && !is_hidden(&name) {
             files.push(entry.path());
         }
     }
     if files.is_empty() {
-        return Err(analysis_err!("Invalid path '{}': source contains no files", path.display()));
+        return Err(analysis_err!(
+            "Invalid path '{}': source contains no files",
+            path.display()
+        ));
     }
     files.sort();
     Ok(files)

@@ -10,7 +10,10 @@ use super::table_provider::DEFAULT_PARTITION_NAME;
 
 /// A managed table's default directory: `<database location>/<table>`.
 pub fn default_table_location(database: &Database, table: &str) -> String {
-    local_path(&database.location).join(table).display().to_string()
+    local_path(&database.location)
+        .join(table)
+        .display()
+        .to_string()
 }
 
 /// A new database's default directory: `<warehouse>/<name>.db`.
@@ -26,7 +29,23 @@ pub fn escape_partition_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         let needs_escape = (c as u32) < 0x20
-            || matches!(c, '"' | '#' | '%' | '\'' | '*' | '/' | ':' | '=' | '?' | '\\' | '\u{7f}' | '{' | '[' | ']' | '^');
+            || matches!(
+                c,
+                '"' | '#'
+                    | '%'
+                    | '\''
+                    | '*'
+                    | '/'
+                    | ':'
+                    | '='
+                    | '?'
+                    | '\\'
+                    | '\u{7f}'
+                    | '{'
+                    | '['
+                    | ']'
+                    | '^'
+            );
         if needs_escape {
             out.push_str(&format!("%{:02X}", c as u32));
         } else {

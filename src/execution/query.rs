@@ -23,13 +23,20 @@ pub async fn collect(session: &Session, plan: LogicalPlan) -> Result<StatementOu
 }
 
 /// `EXPLAIN [EXTENDED|ANALYZE] statement`: the plan of a query or of an INSERT's SELECT.
-pub async fn explain(session: &Session, statement: HiveStatement, analyze: bool, verbose: bool) -> Result<StatementOutput> {
+pub async fn explain(
+    session: &Session,
+    statement: HiveStatement,
+    analyze: bool,
+    verbose: bool,
+) -> Result<StatementOutput> {
     let query = match statement {
         HiveStatement::Query(query) => query,
         HiveStatement::Insert(insert) => insert.query,
         _ => unreachable!("the parser only accepts queries and INSERT after EXPLAIN"),
     };
     let plan = analyzer::plan_query(session, &query).await?;
-    let explained = LogicalPlanBuilder::from(plan).explain(verbose, analyze)?.build()?;
+    let explained = LogicalPlanBuilder::from(plan)
+        .explain(verbose, analyze)?
+        .build()?;
     collect(session, explained).await
 }

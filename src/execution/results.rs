@@ -15,12 +15,16 @@ pub fn single_column(name: &str, rows: Vec<String>) -> StatementOutput {
 /// A result of string columns named `names`.
 pub fn string_table(names: &[&str], rows: Vec<Vec<String>>) -> StatementOutput {
     let schema = Arc::new(Schema::new(
-        names.iter().map(|n| Field::new(*n, DataType::Utf8, true)).collect::<Vec<_>>(),
+        names
+            .iter()
+            .map(|n| Field::new(*n, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
     ));
     let columns: Vec<ArrayRef> = (0..names.len())
         .map(|i| {
-            Arc::new(StringArray::from_iter(rows.iter().map(|row| row.get(i).map(String::as_str))))
-                as ArrayRef
+            Arc::new(StringArray::from_iter(
+                rows.iter().map(|row| row.get(i).map(String::as_str)),
+            )) as ArrayRef
         })
         .collect();
     let batches = match RecordBatch::try_new(schema.clone(), columns) {

@@ -12,43 +12,76 @@ use crate::driver::{Session, StatementOutput};
 use crate::error::Result;
 use crate::parser::TableName;
 
-pub fn tables(session: &Session, database: Option<&str>, pattern: Option<&str>) -> Result<StatementOutput> {
+pub fn tables(
+    session: &Session,
+    database: Option<&str>,
+    pattern: Option<&str>,
+) -> Result<StatementOutput> {
     let database = database.unwrap_or(&session.current_database);
     if session.engine.metastore.get_database(database)?.is_none() {
         return Err(analysis_err!("Database does not exist: {database}"));
     }
     let mut names = session.engine.metastore.list_tables(database)?;
-    names.extend(session.temp_tables.keys().filter(|(db, _)| db == database).map(|(_, t)| t.clone()));
+    names.extend(
+        session
+            .temp_tables
+            .keys()
+            .filter(|(db, _)| db == database)
+            .map(|(_, t)| t.clone()),
+    );
     names.sort();
     names.dedup();
     names.retain(|n| pattern.is_none_or(|p| hive_pattern_matches(p, n)));
     Ok(single_column("tab_name", names))
 }
 
-pub fn tblproperties(session: &Session, name: &TableName, key: Option<&str>) -> Result<StatementOutput> {
+pub fn tblproperties(
+    session: &Session,
+    name: &TableName,
+    key: Option<&str>,
+) -> Result<StatementOutput> {
     let table = session.require_table(name)?.table;
     let rows = match key {
         Some(key) => match table.parameters.get(key) {
             Some(value) => vec![vec![key.to_string(), value.clone()]],
-            None => vec![vec![format!("Table {} does not have property: {key}", table.qualified_name())]],
+            None => vec![vec![format!(
+                "Table {} does not have property: {key}",
+                table.qualified_name()
+            )]],
         },
-        None => table.parameters.iter().map(|(k, v)| vec![k.clone(), v.clone()]).collect(),
+        None => table
+            .parameters
+            .iter()
+            .map(|(k, v)| vec![k.clone(), v.clone()])
+            .collect(),
     };
     Ok(string_table(&["prpt_name", "prpt_value"], rows))
 }
 
 pub fn columns(session: &Session, name: &TableName) -> Result<StatementOutput> {
     let table = session.require_table(name)?.table;
-    let names = table.storage.columns.iter().chain(&table.partition_keys).map(|c| c.name.clone()).collect();
+    let names = table
+        .storage
+        .columns
+        .iter()
+        .chain(&table.partition_keys)
+        .map(|c| c.name.clone())
+        .collect();
     Ok(single_column("field", names))
 }
 
 pub fn partitions(session: &Session, name: &TableName) -> Result<StatementOutput> {
     let table = session.require_table(name)?.table;
     if table.partition_keys.is_empty() {
-        return Err(analysis_err!("Table {} is not a partitioned table", table.qualified_name()));
+        return Err(analysis_err!(
+            "Table {} is not a partitioned table",
+            table.qualified_name()
+        ));
     }
-    let partitions = session.engine.metastore.list_partitions(&table.database, &table.name)?;
+    let partitions = session
+        .engine
+        .metastore
+        .list_partitions(&table.database, &table.name)?;
     let names = partitions
         .iter()
         .map(|p| super::paths::partition_path(&table.partition_keys, &p.values))
@@ -64,7 +97,12 @@ fn column_list(columns: &[Column]) -> String {
     columns
         .iter()
         .map(|c| match &c.comment {
-            Some(comment) => format!("  `{}` {} COMMENT '{}'", c.name, c.type_name, quote(comment)),
+            Some(comment) => format!(
+                "  `{}` {} COMMENT '{}'",
+                c.name,
+                c.type_name,
+                quote(comment)
+            ),
             None => format!("  `{}` {}", c.name, c.type_name),
         })
         .collect::<Vec<_>>()
@@ -74,7 +112,13 @@ fn column_list(columns: &[Column]) -> String {
 fn escape_delimiter(value: &str) -> String {
     value
         .chars()
-        .map(|c| if (c as u32) < 0x20 { format!("\\u{:04X}", c as u32) } else { c.to_string() })
+        .map(|c| {
+            if (c as u32) < 0x20 {
+                format!("\\u{:04X}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
         .collect()
 }
 
@@ -82,17 +126,38 @@ pub fn create_table(session: &Session, name: &TableName) -> Result<StatementOutp
     let table = session.require_table(name)?.table;
     let mut ddl = String::new();
     if table.table_type == TableType::View {
-        let _ = write!(ddl, "CREATE VIEW `{}`.`{}` AS {}", table.database, table.name, table.view_original_text.clone().unwrap_or_default());
-        return Ok(single_column("createtab_stmt", ddl.lines().map(String::from).collect()));
+        let _ = write!(
+            ddl,
+            "CREATE VIEW `{}`.`{}` AS {}",
+            table.database,
+            table.name,
+            table.view_original_text.clone().unwrap_or_default()
+        );
+        return Ok(single_column(
+            "createtab_stmt",
+            ddl.lines().map(String::from).collect(),
+        ));
     }
-    let external = if table.table_type == TableType::External { "EXTERNAL " } else { "" };
-    let _ = writeln!(ddl, "CREATE {external}TABLE `{}`.`{}`(", table.database, table.name);
+    let external = if table.table_type == TableType::External {
+        "EXTERNAL "
+    } else {
+        ""
+    };
+    let _ = writeln!(
+        ddl,
+        "CREATE {external}TABLE `{}`.`{}`(",
+        table.database, table.name
+    );
     let _ = writeln!(ddl, "{})", column_list(&table.storage.columns));
     if let Some(comment) = table.comment() {
         let _ = writeln!(ddl, "COMMENT '{}'", quote(comment));
     }
     if !table.partition_keys.is_empty() {
-        let _ = writeln!(ddl, "PARTITIONED BY (\n{})", column_list(&table.partition_keys));
+        let _ = writeln!(
+            ddl,
+            "PARTITIONED BY (\n{})",
+            column_list(&table.partition_keys)
+        );
     }
     let serde = &table.storage.serde;
     if serde.serialization_lib == LAZY_SIMPLE_SERDE {
@@ -124,5 +189,8 @@ pub fn create_table(session: &Session, name: &TableName) -> Result<StatementOutp
         let _ = write!(ddl, "TBLPROPERTIES (\n{})", properties.join(",\n"));
     }
     let _ = TableFormat::of(&table);
-    Ok(single_column("createtab_stmt", ddl.trim_end().lines().map(String::from).collect()))
+    Ok(single_column(
+        "createtab_stmt",
+        ddl.trim_end().lines().map(String::from).collect(),
+    ))
 }

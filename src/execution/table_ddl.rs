@@ -17,7 +17,11 @@ use crate::parser::{AlterTable, ColumnDef, CreateTable, PartitionSpec, TableName
 use crate::types::HiveType;
 
 fn to_column(def: &ColumnDef) -> Column {
-    Column { name: def.name.clone(), type_name: def.data_type.to_string(), comment: def.comment.clone() }
+    Column {
+        name: def.name.clone(),
+        type_name: def.data_type.to_string(),
+        comment: def.comment.clone(),
+    }
 }
 
 fn check_unique(columns: &[Column], partition_keys: &[Column]) -> Result<()> {
@@ -29,14 +33,18 @@ fn check_unique(columns: &[Column], partition_keys: &[Column]) -> Result<()> {
     }
     for key in partition_keys {
         if seen.contains(key.name.as_str()) {
-            return Err(analysis_err!("Column repeated in partitioning columns: {}", key.name));
+            return Err(analysis_err!(
+                "Column repeated in partitioning columns: {}",
+                key.name
+            ));
         }
     }
     Ok(())
 }
 
 fn create_dir(path: &std::path::Path) -> Result<()> {
-    std::fs::create_dir_all(path).map_err(|e| ApiaryError::io(format!("cannot create {}", path.display()), e))
+    std::fs::create_dir_all(path)
+        .map_err(|e| ApiaryError::io(format!("cannot create {}", path.display()), e))
 }
 
 pub async fn create(session: &mut Session, create: CreateTable) -> Result<StatementOutput> {
@@ -48,11 +56,18 @@ pub async fn create(session: &mut Session, create: CreateTable) -> Result<Statem
         if create.if_not_exists {
             return Ok(StatementOutput::Done);
         }
-        return Err(analysis_err!("Table already exists: {database_name}.{name}"));
+        return Err(analysis_err!(
+            "Table already exists: {database_name}.{name}"
+        ));
     }
     let location = match (&create.location, create.temporary) {
         (Some(location), _) => local_path(location).display().to_string(),
-        (None, true) => session.scratch_dir.join(&database_name).join(&name).display().to_string(),
+        (None, true) => session
+            .scratch_dir
+            .join(&database_name)
+            .join(&name)
+            .display()
+            .to_string(),
         (None, false) => default_table_location(&database, &name),
     };
     let mut parameters = create.properties.clone();
@@ -63,20 +78,33 @@ pub async fn create(session: &mut Session, create: CreateTable) -> Result<Statem
     if create.external {
         parameters.insert("EXTERNAL".into(), "TRUE".into());
     }
-    let table_type = if create.external { TableType::External } else { TableType::Managed };
+    let table_type = if create.external {
+        TableType::External
+    } else {
+        TableType::Managed
+    };
 
     let mut table = if let Some(like) = &create.like {
         let source = session.require_table(like)?.table;
         if source.is_view() {
-            return Err(ApiaryError::NotSupported("CREATE TABLE ... LIKE a view".into()));
+            return Err(ApiaryError::NotSupported(
+                "CREATE TABLE ... LIKE a view".into(),
+            ));
         }
         let mut storage = source.storage.clone();
         storage.location = location;
         let mut parameters = parameters;
         if let Some(comment) = source.comment() {
-            parameters.entry("comment".into()).or_insert_with(|| comment.to_string());
+            parameters
+                .entry("comment".into())
+                .or_insert_with(|| comment.to_string());
         }
-        Table { storage, partition_keys: source.partition_keys.clone(), parameters, ..new_table(&database_name, &name, session, table_type) }
+        Table {
+            storage,
+            partition_keys: source.partition_keys.clone(),
+            parameters,
+            ..new_table(&database_name, &name, session, table_type)
+        }
     } else {
         let stored_as = create
             .stored_as
@@ -109,7 +137,10 @@ pub async fn create(session: &mut Session, create: CreateTable) -> Result<Statem
                 .map(|f| {
                     let data_type = HiveType::from_arrow(f.data_type())
                         .map_err(|e| analysis_err!("CTAS column {}: {e}", f.name()))?;
-                    Ok(Column::new(ctas_column_name(f.name()), data_type.to_string()))
+                    Ok(Column::new(
+                        ctas_column_name(f.name()),
+                        data_type.to_string(),
+                    ))
                 })
                 .collect::<Result<_>>()?;
             Some(conform_to_table(plan, &table, &[])?)
@@ -117,24 +148,31 @@ pub async fn create(session: &mut Session, create: CreateTable) -> Result<Statem
         None => None,
     };
     if table.storage.columns.is_empty() {
-        return Err(analysis_err!("Either list of columns or a custom serializer should be specified"));
+        return Err(analysis_err!(
+            "Either list of columns or a custom serializer should be specified"
+        ));
     }
     check_unique(&table.storage.columns, &table.partition_keys)?;
 
     let location_path = local_path(&table.storage.location);
-    let mut entry = TableEntry { table, temporary: create.temporary };
+    let mut entry = TableEntry {
+        table,
+        temporary: create.temporary,
+    };
     let created_dir = !location_path.exists();
     create_dir(&location_path)?;
-    if let Some(plan) = ctas_plan {
-        if let Err(error) = write_new_table(session, &mut entry, plan).await {
-            if created_dir {
-                let _ = std::fs::remove_dir_all(&location_path);
-            }
-            return Err(error);
+    if let Some(plan) = ctas_plan
+        && let Err(error) = write_new_table(session, &mut entry, plan).await
+    {
+        if created_dir {
+            let _ = std::fs::remove_dir_all(&location_path);
         }
+        return Err(error);
     }
     if entry.temporary {
-        session.temp_tables.insert((database_name, name), entry.table);
+        session
+            .temp_tables
+            .insert((database_name, name), entry.table);
     } else if let Err(error) = session.engine.metastore.create_table(&entry.table) {
         if created_dir && entry.table.table_type == TableType::Managed {
             let _ = std::fs::remove_dir_all(&location_path);
@@ -149,10 +187,20 @@ fn ctas_column_name(name: &str) -> String {
     let cleaned: String = name
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let trimmed = cleaned.trim_matches('_');
-    if trimmed.is_empty() { "_col".to_string() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        "_col".to_string()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 fn new_table(database: &str, name: &str, session: &Session, table_type: TableType) -> Table {
@@ -170,7 +218,12 @@ fn new_table(database: &str, name: &str, session: &Session, table_type: TableTyp
     }
 }
 
-pub fn drop(session: &mut Session, name: &TableName, if_exists: bool, _purge: bool) -> Result<StatementOutput> {
+pub fn drop(
+    session: &mut Session,
+    name: &TableName,
+    if_exists: bool,
+    _purge: bool,
+) -> Result<StatementOutput> {
     let (database, table_name) = session.qualify(name);
     let Some(entry) = session.lookup_qualified(&database, &table_name)? else {
         if if_exists {
@@ -179,18 +232,27 @@ pub fn drop(session: &mut Session, name: &TableName, if_exists: bool, _purge: bo
         return Err(analysis_err!("Table not found: {database}.{table_name}"));
     };
     if entry.table.is_view() {
-        return Err(analysis_err!("Cannot drop a view with DROP TABLE: use DROP VIEW {database}.{table_name}"));
+        return Err(analysis_err!(
+            "Cannot drop a view with DROP TABLE: use DROP VIEW {database}.{table_name}"
+        ));
     }
     let mut directories = vec![local_path(&entry.table.storage.location)];
     if entry.temporary {
         session.temp_tables.remove(&(database, table_name));
     } else {
         if entry.table.table_type == TableType::Managed {
-            for partition in session.engine.metastore.list_partitions(&database, &table_name)? {
+            for partition in session
+                .engine
+                .metastore
+                .list_partitions(&database, &table_name)?
+            {
                 directories.push(local_path(&partition.storage.location));
             }
         }
-        session.engine.metastore.drop_table(&database, &table_name)?;
+        session
+            .engine
+            .metastore
+            .drop_table(&database, &table_name)?;
     }
     // Managed data goes with the table (there is no trash, so PURGE changes nothing);
     // external data stays.
@@ -199,27 +261,46 @@ pub fn drop(session: &mut Session, name: &TableName, if_exists: bool, _purge: bo
             match std::fs::remove_dir_all(&dir) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(ApiaryError::io(format!("dropped the table but cannot delete {}", dir.display()), e)),
+                Err(e) => {
+                    return Err(ApiaryError::io(
+                        format!("dropped the table but cannot delete {}", dir.display()),
+                        e,
+                    ));
+                }
             }
         }
     }
     Ok(StatementOutput::Done)
 }
 
-pub fn truncate(session: &mut Session, name: &TableName, partition: Option<PartitionSpec>) -> Result<StatementOutput> {
+pub fn truncate(
+    session: &mut Session,
+    name: &TableName,
+    partition: Option<PartitionSpec>,
+) -> Result<StatementOutput> {
     let entry = session.require_table(name)?;
     let table = &entry.table;
     if table.table_type != TableType::Managed {
-        return Err(analysis_err!("Cannot truncate non-managed table {}", table.qualified_name()));
+        return Err(analysis_err!(
+            "Cannot truncate non-managed table {}",
+            table.qualified_name()
+        ));
     }
     let mut targets = Vec::new();
     if table.partition_keys.is_empty() || entry.temporary {
         if partition.is_some() {
-            return Err(analysis_err!("Table {} is not partitioned", table.qualified_name()));
+            return Err(analysis_err!(
+                "Table {} is not partitioned",
+                table.qualified_name()
+            ));
         }
         targets.push((None, local_path(&table.storage.location)));
     } else {
-        for p in session.engine.metastore.list_partitions(&table.database, &table.name)? {
+        for p in session
+            .engine
+            .metastore
+            .list_partitions(&table.database, &table.name)?
+        {
             let selected = partition.as_ref().is_none_or(|spec| {
                 spec.iter().all(|(key, value)| {
                     let index = table.partition_keys.iter().position(|k| &k.name == key);
@@ -240,23 +321,41 @@ pub fn truncate(session: &mut Session, name: &TableName, partition: Option<Parti
     }
     if table.partition_keys.is_empty() {
         let mut updated = entry.clone();
-        super::insert::update_basic_stats(session, &mut updated.table.parameters, &local_path(&table.storage.location), 0, true)?;
+        super::insert::update_basic_stats(
+            session,
+            &mut updated.table.parameters,
+            &local_path(&table.storage.location),
+            0,
+            true,
+        )?;
         let (database, table_name) = (table.database.clone(), table.name.clone());
         session.save_table(&updated, &database, &table_name)?;
     }
     Ok(StatementOutput::Done)
 }
 
-pub fn alter(session: &mut Session, name: &TableName, action: AlterTable) -> Result<StatementOutput> {
+pub fn alter(
+    session: &mut Session,
+    name: &TableName,
+    action: AlterTable,
+) -> Result<StatementOutput> {
     let entry = session.require_table(name)?;
     let (database, table_name) = (entry.table.database.clone(), entry.table.name.clone());
     let mut updated = entry.clone();
-    updated.table.parameters.insert("transient_lastDdlTime".into(), now().to_string());
+    updated
+        .table
+        .parameters
+        .insert("transient_lastDdlTime".into(), now().to_string());
     match action {
         AlterTable::RenameTo(new_name) => {
             let (new_database, new_table) = session.qualify(&new_name);
-            if session.lookup_qualified(&new_database, &new_table)?.is_some() {
-                return Err(analysis_err!("Table already exists: {new_database}.{new_table}"));
+            if session
+                .lookup_qualified(&new_database, &new_table)?
+                .is_some()
+            {
+                return Err(analysis_err!(
+                    "Table already exists: {new_database}.{new_table}"
+                ));
             }
             let Some(target_db) = session.engine.metastore.get_database(&new_database)? else {
                 return Err(analysis_err!("Database does not exist: {new_database}"));
@@ -264,12 +363,17 @@ pub fn alter(session: &mut Session, name: &TableName, action: AlterTable) -> Res
             updated.table.database = new_database;
             updated.table.name = new_table.clone();
             let old_dir = local_path(&entry.table.storage.location);
-            let moves_data = entry.table.table_type == TableType::Managed && !entry.temporary && entry.table.partition_keys.is_empty();
+            let moves_data = entry.table.table_type == TableType::Managed
+                && !entry.temporary
+                && entry.table.partition_keys.is_empty();
             if moves_data {
                 let new_location = default_table_location(&target_db, &new_table);
                 if old_dir.exists() {
                     std::fs::rename(&old_dir, local_path(&new_location)).map_err(|e| {
-                        ApiaryError::io(format!("cannot move {} to {new_location}", old_dir.display()), e)
+                        ApiaryError::io(
+                            format!("cannot move {} to {new_location}", old_dir.display()),
+                            e,
+                        )
                     })?;
                 }
                 updated.table.storage.location = new_location;
@@ -286,7 +390,9 @@ pub fn alter(session: &mut Session, name: &TableName, action: AlterTable) -> Res
         AlterTable::UnsetProperties { keys, if_exists } => {
             for key in keys {
                 if updated.table.parameters.remove(&key).is_none() && !if_exists {
-                    return Err(analysis_err!("Attempt to unset table property that does not exist: {key}"));
+                    return Err(analysis_err!(
+                        "Attempt to unset table property that does not exist: {key}"
+                    ));
                 }
             }
         }
@@ -294,8 +400,15 @@ pub fn alter(session: &mut Session, name: &TableName, action: AlterTable) -> Res
             if entry.table.is_view() {
                 return Err(analysis_err!("Cannot add columns to a view"));
             }
-            updated.table.storage.columns.extend(columns.iter().map(to_column));
-            check_unique(&updated.table.storage.columns, &updated.table.partition_keys)?;
+            updated
+                .table
+                .storage
+                .columns
+                .extend(columns.iter().map(to_column));
+            check_unique(
+                &updated.table.storage.columns,
+                &updated.table.partition_keys,
+            )?;
         }
         AlterTable::SetLocation(location) => {
             updated.table.storage.location = local_path(&location).display().to_string();

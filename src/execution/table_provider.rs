@@ -42,11 +42,21 @@ pub struct HiveTableProvider {
 /// The Arrow schema of a table's columns followed by its partition keys.
 pub fn table_schema(table: &Table) -> Result<(SchemaRef, SchemaRef), ApiaryError> {
     let field = |c: &apiary_metastore::Column| -> Result<Field, ApiaryError> {
-        let t = HiveType::parse(&c.type_name)
-            .map_err(|e| ApiaryError::Execution(format!("column {} of {}: {e}", c.name, table.qualified_name())))?;
+        let t = HiveType::parse(&c.type_name).map_err(|e| {
+            ApiaryError::Execution(format!(
+                "column {} of {}: {e}",
+                c.name,
+                table.qualified_name()
+            ))
+        })?;
         Ok(Field::new(&c.name, t.to_arrow(), true))
     };
-    let data: Vec<Field> = table.storage.columns.iter().map(field).collect::<Result<_, _>>()?;
+    let data: Vec<Field> = table
+        .storage
+        .columns
+        .iter()
+        .map(field)
+        .collect::<Result<_, _>>()?;
     let mut all = data.clone();
     for key in &table.partition_keys {
         all.push(field(key)?);
@@ -56,10 +66,19 @@ pub fn table_schema(table: &Table) -> Result<(SchemaRef, SchemaRef), ApiaryError
 
 impl HiveTableProvider {
     /// `metastore` is where the partitions are listed; temporary tables have none.
-    pub fn try_new(table: Table, metastore: Option<Arc<dyn Metastore>>) -> Result<Self, ApiaryError> {
+    pub fn try_new(
+        table: Table,
+        metastore: Option<Arc<dyn Metastore>>,
+    ) -> Result<Self, ApiaryError> {
         let format = TableFormat::of(&table)?;
         let (schema, data_schema) = table_schema(&table)?;
-        Ok(HiveTableProvider { table, metastore, format, schema, data_schema })
+        Ok(HiveTableProvider {
+            table,
+            metastore,
+            format,
+            schema,
+            data_schema,
+        })
     }
 
     /// Each location to scan with its partition values.
@@ -67,7 +86,9 @@ impl HiveTableProvider {
         if self.table.partition_keys.is_empty() {
             return Ok(vec![(self.table.storage.location.clone(), Vec::new())]);
         }
-        let Some(metastore) = &self.metastore else { return Ok(Vec::new()) };
+        let Some(metastore) = &self.metastore else {
+            return Ok(Vec::new());
+        };
         let partitions = metastore.list_partitions(&self.table.database, &self.table.name)?;
         let data_columns = self.data_schema.fields().len();
         partitions
@@ -77,7 +98,9 @@ impl HiveTableProvider {
                     .values
                     .iter()
                     .enumerate()
-                    .map(|(i, v)| partition_scalar(v, self.schema.field(data_columns + i).data_type()))
+                    .map(|(i, v)| {
+                        partition_scalar(v, self.schema.field(data_columns + i).data_type())
+                    })
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok((p.storage.location, values))
             })
@@ -86,11 +109,16 @@ impl HiveTableProvider {
 }
 
 /// A partition value as its key's type; the default partition is NULL.
-pub fn partition_scalar(value: &str, data_type: &datafusion::arrow::datatypes::DataType) -> Result<ScalarValue, ApiaryError> {
+pub fn partition_scalar(
+    value: &str,
+    data_type: &datafusion::arrow::datatypes::DataType,
+) -> Result<ScalarValue, ApiaryError> {
     if value == DEFAULT_PARTITION_NAME {
         return Ok(ScalarValue::try_from(data_type)?);
     }
-    Ok(ScalarValue::Utf8(Some(value.to_string())).cast_to(data_type).unwrap_or(ScalarValue::try_from(data_type)?))
+    Ok(ScalarValue::Utf8(Some(value.to_string()))
+        .cast_to(data_type)
+        .unwrap_or(ScalarValue::try_from(data_type)?))
 }
 
 #[async_trait]
@@ -129,7 +157,10 @@ impl TableProvider for HiveTableProvider {
             TableFormat::Text(serde) => {
                 let mut groups: Vec<Vec<ScanFile>> = vec![Vec::new(); group_count];
                 for (i, (file, values)) in files.into_iter().enumerate() {
-                    groups[i % group_count].push(ScanFile { path: file.path, partition_values: values });
+                    groups[i % group_count].push(ScanFile {
+                        path: file.path,
+                        partition_values: values,
+                    });
                 }
                 Ok(Arc::new(TextScanExec::new(
                     self.schema.clone(),
@@ -144,16 +175,24 @@ impl TableProvider for HiveTableProvider {
                 let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); group_count];
                 for (i, (file, values)) in files.into_iter().enumerate() {
                     let path = file.path.to_string_lossy().into_owned();
-                    groups[i % group_count].push(PartitionedFile::new(path, file.size).with_partition_values(values));
+                    groups[i % group_count]
+                        .push(PartitionedFile::new(path, file.size).with_partition_values(values));
                 }
                 let data_columns = self.data_schema.fields().len();
                 let partition_fields = self.schema.fields()[data_columns..].to_vec();
-                let source = ParquetSource::new(TableSchema::builder(self.data_schema.clone()).with_table_partition_cols(partition_fields).build());
-                let config = FileScanConfigBuilder::new(ObjectStoreUrl::local_filesystem(), Arc::new(source))
-                    .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
-                    .with_projection_indices(projection.cloned())?
-                    .with_limit(limit)
-                    .build();
+                let source = ParquetSource::new(
+                    TableSchema::builder(self.data_schema.clone())
+                        .with_table_partition_cols(partition_fields)
+                        .build(),
+                );
+                let config = FileScanConfigBuilder::new(
+                    ObjectStoreUrl::local_filesystem(),
+                    Arc::new(source),
+                )
+                .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
+                .with_projection_indices(projection.cloned())?
+                .with_limit(limit)
+                .build();
                 Ok(DataSourceExec::from_data_source(config))
             }
         }

@@ -24,18 +24,32 @@ pub struct TextDecoder {
 
 impl TextDecoder {
     pub fn new(schema: SchemaRef, positions: Vec<usize>, serde: TextSerde) -> Self {
-        TextDecoder { schema, positions, serde }
+        TextDecoder {
+            schema,
+            positions,
+            serde,
+        }
     }
 
     /// One batch from `lines` (without line terminators).
     pub fn decode(&self, lines: &[Vec<u8>]) -> Result<RecordBatch> {
-        let mut builders: Vec<ColumnBuilder> =
-            self.schema.fields().iter().map(|f| ColumnBuilder::new(f.data_type())).collect();
+        let mut builders: Vec<ColumnBuilder> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| ColumnBuilder::new(f.data_type()))
+            .collect();
         let needed = self.positions.iter().max().map_or(0, |m| m + 1);
         let mut fields: Vec<&[u8]> = Vec::with_capacity(needed);
         for line in lines {
             fields.clear();
-            split(line, self.serde.separators[0], self.serde.escape, needed, &mut fields);
+            split(
+                line,
+                self.serde.separators[0],
+                self.serde.escape,
+                needed,
+                &mut fields,
+            );
             for (builder, position) in builders.iter_mut().zip(&self.positions) {
                 builder.append(fields.get(*position).copied(), 1, &self.serde);
             }
@@ -44,13 +58,24 @@ impl TextDecoder {
             .into_iter()
             .map(|b| b.finish())
             .collect::<Result<Vec<_>>>()?;
-        let options = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(lines.len()));
-        Ok(RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?)
+        let options =
+            datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(lines.len()));
+        Ok(RecordBatch::try_new_with_options(
+            self.schema.clone(),
+            columns,
+            &options,
+        )?)
     }
 }
 
 /// Splits `text` on `separator` (honouring `escape`), keeping at most `limit` pieces.
-fn split<'a>(text: &'a [u8], separator: u8, escape: Option<u8>, limit: usize, out: &mut Vec<&'a [u8]>) {
+fn split<'a>(
+    text: &'a [u8],
+    separator: u8,
+    escape: Option<u8>,
+    limit: usize,
+    out: &mut Vec<&'a [u8]>,
+) {
     let mut start = 0;
     let mut i = 0;
     while i < text.len() && out.len() + 1 < limit.max(1) {
@@ -85,7 +110,9 @@ fn split<'a>(text: &'a [u8], separator: u8, escape: Option<u8>, limit: usize, ou
 }
 
 fn unescape(text: &[u8], escape: Option<u8>) -> std::borrow::Cow<'_, [u8]> {
-    let Some(escape) = escape else { return text.into() };
+    let Some(escape) = escape else {
+        return text.into();
+    };
     if !text.contains(&escape) {
         return text.into();
     }
@@ -109,9 +136,17 @@ fn unescape(text: &[u8], escape: Option<u8>) -> std::borrow::Cow<'_, [u8]> {
 
 /// Accumulates one column's values, nested as its type is.
 enum ColumnBuilder {
-    Primitive { target: DataType, texts: StringBuilder },
+    Primitive {
+        target: DataType,
+        texts: StringBuilder,
+    },
     Boolean(BooleanBuilder),
-    List { field: FieldRef, child: Box<ColumnBuilder>, offsets: Vec<i32>, valid: Vec<bool> },
+    List {
+        field: FieldRef,
+        child: Box<ColumnBuilder>,
+        offsets: Vec<i32>,
+        valid: Vec<bool>,
+    },
     Map {
         entries: FieldRef,
         keys: Box<ColumnBuilder>,
@@ -119,7 +154,11 @@ enum ColumnBuilder {
         offsets: Vec<i32>,
         valid: Vec<bool>,
     },
-    Struct { fields: Fields, children: Vec<ColumnBuilder>, valid: Vec<bool> },
+    Struct {
+        fields: Fields,
+        children: Vec<ColumnBuilder>,
+        valid: Vec<bool>,
+    },
 }
 
 impl ColumnBuilder {
@@ -134,7 +173,10 @@ impl ColumnBuilder {
             },
             DataType::Map(entries, _) => {
                 let DataType::Struct(kv) = entries.data_type() else {
-                    return ColumnBuilder::Primitive { target: data_type.clone(), texts: StringBuilder::new() };
+                    return ColumnBuilder::Primitive {
+                        target: data_type.clone(),
+                        texts: StringBuilder::new(),
+                    };
                 };
                 ColumnBuilder::Map {
                     entries: entries.clone(),
@@ -146,10 +188,16 @@ impl ColumnBuilder {
             }
             DataType::Struct(fields) => ColumnBuilder::Struct {
                 fields: fields.clone(),
-                children: fields.iter().map(|f| ColumnBuilder::new(f.data_type())).collect(),
+                children: fields
+                    .iter()
+                    .map(|f| ColumnBuilder::new(f.data_type()))
+                    .collect(),
                 valid: Vec::new(),
             },
-            other => ColumnBuilder::Primitive { target: other.clone(), texts: StringBuilder::new() },
+            other => ColumnBuilder::Primitive {
+                target: other.clone(),
+                texts: StringBuilder::new(),
+            },
         }
     }
 
@@ -177,7 +225,12 @@ impl ColumnBuilder {
                 Some(t) if t.eq_ignore_ascii_case(b"false") => builder.append_value(false),
                 _ => builder.append_null(),
             },
-            ColumnBuilder::List { child, offsets, valid, .. } => {
+            ColumnBuilder::List {
+                child,
+                offsets,
+                valid,
+                ..
+            } => {
                 let count = match text {
                     None => {
                         valid.push(false);
@@ -197,7 +250,13 @@ impl ColumnBuilder {
                 };
                 offsets.push(offsets.last().copied().unwrap_or(0) + count as i32);
             }
-            ColumnBuilder::Map { keys, values, offsets, valid, .. } => {
+            ColumnBuilder::Map {
+                keys,
+                values,
+                offsets,
+                valid,
+                ..
+            } => {
                 let mut count = 0;
                 match text {
                     None => valid.push(false),
@@ -210,7 +269,11 @@ impl ColumnBuilder {
                         for entry in entries {
                             let mut kv = Vec::new();
                             split(entry, separator(level + 1), serde.escape, 2, &mut kv);
-                            let Some(key) = kv.first().copied().filter(|k| *k != serde.null_format.as_bytes()) else {
+                            let Some(key) = kv
+                                .first()
+                                .copied()
+                                .filter(|k| *k != serde.null_format.as_bytes())
+                            else {
                                 continue;
                             };
                             keys.append(Some(key), level + 2, serde);
@@ -221,13 +284,21 @@ impl ColumnBuilder {
                 }
                 offsets.push(offsets.last().copied().unwrap_or(0) + count);
             }
-            ColumnBuilder::Struct { children, valid, .. } => {
+            ColumnBuilder::Struct {
+                children, valid, ..
+            } => {
                 let mut parts = Vec::new();
                 match text {
                     None => valid.push(false),
                     Some(t) => {
                         valid.push(true);
-                        split(t, separator(level), serde.escape, children.len(), &mut parts);
+                        split(
+                            t,
+                            separator(level),
+                            serde.escape,
+                            children.len(),
+                            &mut parts,
+                        );
                     }
                 }
                 for (i, child) in children.iter_mut().enumerate() {
@@ -244,20 +315,36 @@ impl ColumnBuilder {
                 if target == DataType::Utf8 {
                     strings
                 } else {
-                    let options = CastOptions { safe: true, ..Default::default() };
+                    let options = CastOptions {
+                        safe: true,
+                        ..Default::default()
+                    };
                     cast_with_options(&strings, &target, &options)?
                 }
             }
             ColumnBuilder::Boolean(mut builder) => Arc::new(builder.finish()),
-            ColumnBuilder::List { field, child, offsets, valid } => Arc::new(ListArray::try_new(
+            ColumnBuilder::List {
+                field,
+                child,
+                offsets,
+                valid,
+            } => Arc::new(ListArray::try_new(
                 field,
                 OffsetBuffer::new(offsets.into()),
                 child.finish()?,
                 Some(NullBuffer::from(valid)),
             )?),
-            ColumnBuilder::Map { entries, keys, values, offsets, valid } => {
+            ColumnBuilder::Map {
+                entries,
+                keys,
+                values,
+                offsets,
+                valid,
+            } => {
                 let DataType::Struct(kv) = entries.data_type() else {
-                    return Err(DataFusionError::Internal("map entries are not a struct".into()));
+                    return Err(DataFusionError::Internal(
+                        "map entries are not a struct".into(),
+                    ));
                 };
                 let keys = keys.finish()?;
                 if keys.null_count() > 0 {
@@ -265,7 +352,8 @@ impl ColumnBuilder {
                         "a map key in the data does not parse as the key type".into(),
                     ));
                 }
-                let entries_array = StructArray::try_new(kv.clone(), vec![keys, values.finish()?], None)?;
+                let entries_array =
+                    StructArray::try_new(kv.clone(), vec![keys, values.finish()?], None)?;
                 Arc::new(MapArray::try_new(
                     entries,
                     OffsetBuffer::new(offsets.into()),
@@ -274,9 +362,20 @@ impl ColumnBuilder {
                     false,
                 )?)
             }
-            ColumnBuilder::Struct { fields, children, valid } => {
-                let arrays = children.into_iter().map(|c| c.finish()).collect::<Result<Vec<_>>>()?;
-                Arc::new(StructArray::try_new(fields, arrays, Some(NullBuffer::from(valid)))?)
+            ColumnBuilder::Struct {
+                fields,
+                children,
+                valid,
+            } => {
+                let arrays = children
+                    .into_iter()
+                    .map(|c| c.finish())
+                    .collect::<Result<Vec<_>>>()?;
+                Arc::new(StructArray::try_new(
+                    fields,
+                    arrays,
+                    Some(NullBuffer::from(valid)),
+                )?)
             }
         })
     }
@@ -294,11 +393,23 @@ mod tests {
         let fields: Vec<Field> = types
             .iter()
             .enumerate()
-            .map(|(i, t)| Field::new(format!("c{i}"), HiveType::parse(t).unwrap().to_arrow(), true))
+            .map(|(i, t)| {
+                Field::new(
+                    format!("c{i}"),
+                    HiveType::parse(t).unwrap().to_arrow(),
+                    true,
+                )
+            })
             .collect();
-        let decoder = TextDecoder::new(Arc::new(Schema::new(fields)), (0..types.len()).collect(), serde);
+        let decoder = TextDecoder::new(
+            Arc::new(Schema::new(fields)),
+            (0..types.len()).collect(),
+            serde,
+        );
         let lines: Vec<Vec<u8>> = lines.iter().map(|l| l.as_bytes().to_vec()).collect();
-        pretty_format_batches(&[decoder.decode(&lines).unwrap()]).unwrap().to_string()
+        pretty_format_batches(&[decoder.decode(&lines).unwrap()])
+            .unwrap()
+            .to_string()
     }
 
     #[test]

@@ -14,7 +14,9 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
-use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties};
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
 
 use super::format::TextSerde;
 use super::text_decode::TextDecoder;
@@ -47,8 +49,9 @@ impl TextScanExec {
         serde: TextSerde,
         limit: Option<usize>,
     ) -> Result<Self> {
-        let projection: Vec<usize> =
-            projection.cloned().unwrap_or_else(|| (0..table_schema.fields().len()).collect());
+        let projection: Vec<usize> = projection
+            .cloned()
+            .unwrap_or_else(|| (0..table_schema.fields().len()).collect());
         let output = project_schema(&table_schema, Some(&projection))?;
         let properties = Arc::new(PlanProperties::new(
             EquivalenceProperties::new(output),
@@ -56,14 +59,26 @@ impl TextScanExec {
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
-        Ok(TextScanExec { table_schema, data_columns, projection, groups, serde, limit, properties })
+        Ok(TextScanExec {
+            table_schema,
+            data_columns,
+            projection,
+            groups,
+            serde,
+            limit,
+            properties,
+        })
     }
 }
 
 impl DisplayAs for TextScanExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let files: usize = self.groups.iter().map(Vec::len).sum();
-        write!(f, "TextScanExec: files={files}, groups={}", self.groups.len())?;
+        write!(
+            f,
+            "TextScanExec: files={files}, groups={}",
+            self.groups.len()
+        )?;
         if let Some(limit) = self.limit {
             write!(f, ", limit={limit}")?;
         }
@@ -91,15 +106,24 @@ impl ExecutionPlan for TextScanExec {
         Ok(TreeNodeRecursion::Continue)
     }
 
-    fn with_new_children(self: Arc<Self>, children: Vec<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
         if children.is_empty() {
             Ok(self)
         } else {
-            Err(DataFusionError::Internal("TextScanExec has no children".into()))
+            Err(DataFusionError::Internal(
+                "TextScanExec has no children".into(),
+            ))
         }
     }
 
-    fn execute(&self, partition: usize, context: Arc<TaskContext>) -> Result<SendableRecordBatchStream> {
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
         let output_schema = self.schema();
         let files = self.groups.get(partition).cloned().unwrap_or_default();
         let data_projection: Vec<(usize, usize)> = self
@@ -110,7 +134,10 @@ impl ExecutionPlan for TextScanExec {
             .map(|(out, column)| (out, *column))
             .collect();
         let data_schema = Arc::new(datafusion::arrow::datatypes::Schema::new(
-            data_projection.iter().map(|(_, c)| self.table_schema.field(*c).clone()).collect::<Vec<_>>(),
+            data_projection
+                .iter()
+                .map(|(_, c)| self.table_schema.field(*c).clone())
+                .collect::<Vec<_>>(),
         ));
         let decoder = TextDecoder::new(
             data_schema,
@@ -128,7 +155,8 @@ impl ExecutionPlan for TextScanExec {
         };
         let mut builder = RecordBatchReceiverStreamBuilder::new(output_schema, 2);
         let tx = builder.tx();
-        builder.spawn_blocking(move || job.run(&files, |batch| tx.blocking_send(Ok(batch)).is_ok()));
+        builder
+            .spawn_blocking(move || job.run(&files, |batch| tx.blocking_send(Ok(batch)).is_ok()));
         Ok(builder.build())
     }
 }
@@ -148,16 +176,17 @@ impl ScanJob {
     fn run(&self, files: &[ScanFile], mut emit: impl FnMut(RecordBatch) -> bool) -> Result<()> {
         let mut remaining = self.limit.unwrap_or(usize::MAX);
         for file in files {
-            let handle = std::fs::File::open(&file.path)
-                .map_err(|e| DataFusionError::Execution(format!("cannot open {}: {e}", file.path.display())))?;
+            let handle = std::fs::File::open(&file.path).map_err(|e| {
+                DataFusionError::Execution(format!("cannot open {}: {e}", file.path.display()))
+            })?;
             let mut reader = std::io::BufReader::with_capacity(1 << 20, handle);
             let mut lines: Vec<Vec<u8>> = Vec::with_capacity(self.batch_size);
             let mut line_number = 0usize;
             loop {
                 let mut line = Vec::new();
-                let read = reader
-                    .read_until(b'\n', &mut line)
-                    .map_err(|e| DataFusionError::Execution(format!("cannot read {}: {e}", file.path.display())))?;
+                let read = reader.read_until(b'\n', &mut line).map_err(|e| {
+                    DataFusionError::Execution(format!("cannot read {}: {e}", file.path.display()))
+                })?;
                 if read > 0 {
                     line_number += 1;
                     if line_number <= self.skip_header {
@@ -199,11 +228,19 @@ impl ScanJob {
                     DataFusionError::Internal("text decoder returned too few columns".into())
                 })?);
             } else {
-                let value = partition_values.get(column - self.data_columns).cloned().unwrap_or(ScalarValue::Null);
+                let value = partition_values
+                    .get(column - self.data_columns)
+                    .cloned()
+                    .unwrap_or(ScalarValue::Null);
                 columns.push(value.to_array_of_size(lines.len())?);
             }
         }
-        let options = datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(lines.len()));
-        Ok(RecordBatch::try_new_with_options(self.output_schema.clone(), columns, &options)?)
+        let options =
+            datafusion::arrow::array::RecordBatchOptions::new().with_row_count(Some(lines.len()));
+        Ok(RecordBatch::try_new_with_options(
+            self.output_schema.clone(),
+            columns,
+            &options,
+        )?)
     }
 }

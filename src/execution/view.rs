@@ -22,7 +22,9 @@ pub async fn create(session: &mut Session, view: CreateView) -> Result<Statement
             return Err(analysis_err!("{database}.{name} is a table, not a view"));
         }
         Some(_) if view.if_not_exists => return Ok(StatementOutput::Done),
-        Some(_) if !view.or_replace => return Err(analysis_err!("Table already exists: {database}.{name}")),
+        Some(_) if !view.or_replace => {
+            return Err(analysis_err!("Table already exists: {database}.{name}"));
+        }
         _ => {}
     }
     let plan = analyzer::plan_query(session, &view.query).await?;
@@ -38,13 +40,18 @@ pub async fn create(session: &mut Session, view: CreateView) -> Result<Statement
         .iter()
         .enumerate()
         .map(|(i, field)| {
-            let data_type = HiveType::from_arrow(field.data_type()).map_err(|e| analysis_err!("view column {}: {e}", field.name()))?;
+            let data_type = HiveType::from_arrow(field.data_type())
+                .map_err(|e| analysis_err!("view column {}: {e}", field.name()))?;
             let (name, comment) = view
                 .columns
                 .get(i)
                 .cloned()
                 .unwrap_or_else(|| (field.name().to_lowercase(), None));
-            Ok(Column { name, type_name: data_type.to_string(), comment })
+            Ok(Column {
+                name,
+                type_name: data_type.to_string(),
+                comment,
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     let mut parameters = view.properties.clone();
@@ -58,14 +65,20 @@ pub async fn create(session: &mut Session, view: CreateView) -> Result<Statement
         owner: Some(session.user.clone()),
         create_time: now(),
         table_type: TableType::View,
-        storage: StorageDescriptor { columns, ..Default::default() },
+        storage: StorageDescriptor {
+            columns,
+            ..Default::default()
+        },
         partition_keys: Vec::new(),
         parameters,
         view_original_text: Some(view.query_text.clone()),
         view_expanded_text: Some(view.query_text),
     };
     if existing.is_some() {
-        session.engine.metastore.alter_table(&database, &name, &table)?;
+        session
+            .engine
+            .metastore
+            .alter_table(&database, &name, &table)?;
     } else {
         session.engine.metastore.create_table(&table)?;
     }
@@ -77,9 +90,9 @@ pub fn drop(session: &mut Session, name: &TableName, if_exists: bool) -> Result<
     match session.lookup_qualified(&database, &view)? {
         None if if_exists => Ok(StatementOutput::Done),
         None => Err(analysis_err!("Table not found: {database}.{view}")),
-        Some(entry) if !entry.table.is_view() => {
-            Err(analysis_err!("Cannot drop a table with DROP VIEW: use DROP TABLE {database}.{view}"))
-        }
+        Some(entry) if !entry.table.is_view() => Err(analysis_err!(
+            "Cannot drop a table with DROP VIEW: use DROP TABLE {database}.{view}"
+        )),
         Some(_) => {
             session.engine.metastore.drop_table(&database, &view)?;
             Ok(StatementOutput::Done)

@@ -19,7 +19,12 @@ use crate::hive_text::{Style, write_value};
 
 /// Runs `plan` and writes its rows into one new file in `staging`. Returns the row count;
 /// no file is made for zero rows.
-pub async fn write_plan(session: &Session, plan: LogicalPlan, staging: &mut Staging, format: &TableFormat) -> Result<u64> {
+pub async fn write_plan(
+    session: &Session,
+    plan: LogicalPlan,
+    staging: &mut Staging,
+    format: &TableFormat,
+) -> Result<u64> {
     let frame = DataFrame::new(session.ctx.state(), plan);
     let schema = frame.schema().inner().clone();
     let mut stream = frame.execute_stream().await?;
@@ -35,10 +40,18 @@ pub async fn write_plan(session: &Session, plan: LogicalPlan, staging: &mut Stag
         if sink.is_none() {
             let file = std::fs::File::create(&path).map_err(io)?;
             sink = Some(match format {
-                TableFormat::Text(serde) => Sink::Text(std::io::BufWriter::with_capacity(1 << 20, file), serde.clone()),
+                TableFormat::Text(serde) => Sink::Text(
+                    std::io::BufWriter::with_capacity(1 << 20, file),
+                    serde.clone(),
+                ),
                 TableFormat::Parquet => {
-                    let properties = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-                    Sink::Parquet(Box::new(ArrowWriter::try_new(file, schema.clone(), Some(properties)).map_err(DataFusionError::from)?))
+                    let properties = WriterProperties::builder()
+                        .set_compression(Compression::SNAPPY)
+                        .build();
+                    Sink::Parquet(Box::new(
+                        ArrowWriter::try_new(file, schema.clone(), Some(properties))
+                            .map_err(DataFusionError::from)?,
+                    ))
                 }
             });
         }
@@ -70,7 +83,11 @@ enum Sink {
 
 /// Rows as LazySimpleSerDe lines.
 fn write_text(out: &mut impl Write, batch: &RecordBatch, serde: &TextSerde) -> std::io::Result<()> {
-    let style = Style::Text { separators: &serde.separators, null_format: &serde.null_format, escape: serde.escape };
+    let style = Style::Text {
+        separators: &serde.separators,
+        null_format: &serde.null_format,
+        escape: serde.escape,
+    };
     let mut line = String::new();
     for row in 0..batch.num_rows() {
         line.clear();

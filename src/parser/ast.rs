@@ -111,7 +111,11 @@ pub struct Insert {
 #[derive(Debug, Clone, PartialEq)]
 pub enum HiveStatement {
     Query(Box<Query>),
-    Explain { analyze: bool, verbose: bool, statement: Box<HiveStatement> },
+    Explain {
+        analyze: bool,
+        verbose: bool,
+        statement: Box<HiveStatement>,
+    },
     CreateDatabase {
         name: String,
         if_not_exists: bool,
@@ -119,23 +123,62 @@ pub enum HiveStatement {
         location: Option<String>,
         properties: BTreeMap<String, String>,
     },
-    DropDatabase { name: String, if_exists: bool, cascade: bool },
-    AlterDatabase { name: String, properties: BTreeMap<String, String> },
+    DropDatabase {
+        name: String,
+        if_exists: bool,
+        cascade: bool,
+    },
+    AlterDatabase {
+        name: String,
+        properties: BTreeMap<String, String>,
+    },
     Use(String),
-    ShowDatabases { pattern: Option<String> },
-    ShowTables { database: Option<String>, pattern: Option<String> },
+    ShowDatabases {
+        pattern: Option<String>,
+    },
+    ShowTables {
+        database: Option<String>,
+        pattern: Option<String>,
+    },
     ShowCreateTable(TableName),
-    ShowTblProperties { table: TableName, key: Option<String> },
-    ShowColumns { table: TableName },
-    ShowPartitions { table: TableName },
-    DescribeDatabase { name: String, extended: bool },
-    Describe { table: TableName, detail: DescribeDetail, column: Option<String> },
+    ShowTblProperties {
+        table: TableName,
+        key: Option<String>,
+    },
+    ShowColumns {
+        table: TableName,
+    },
+    ShowPartitions {
+        table: TableName,
+    },
+    DescribeDatabase {
+        name: String,
+        extended: bool,
+    },
+    Describe {
+        table: TableName,
+        detail: DescribeDetail,
+        column: Option<String>,
+    },
     CreateTable(Box<CreateTable>),
-    DropTable { name: TableName, if_exists: bool, purge: bool },
-    TruncateTable { name: TableName, partition: Option<PartitionSpec> },
-    AlterTable { name: TableName, action: AlterTable },
+    DropTable {
+        name: TableName,
+        if_exists: bool,
+        purge: bool,
+    },
+    TruncateTable {
+        name: TableName,
+        partition: Option<PartitionSpec>,
+    },
+    AlterTable {
+        name: TableName,
+        action: AlterTable,
+    },
     CreateView(Box<CreateView>),
-    DropView { name: TableName, if_exists: bool },
+    DropView {
+        name: TableName,
+        if_exists: bool,
+    },
     LoadData {
         local: bool,
         path: String,

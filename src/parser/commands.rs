@@ -6,24 +6,35 @@ use super::{DescribeDetail, HiveParser, HiveStatement, Insert, ParseResult, SetC
 
 /// `SET ...` and `RESET ...` read raw text, as Hive does: everything after `=` is the value.
 pub(super) fn parse_set_or_reset(sql: &str) -> Option<HiveStatement> {
-    let text = strip_leading_comments(sql).trim().trim_end_matches(';').trim();
+    let text = strip_leading_comments(sql)
+        .trim()
+        .trim_end_matches(';')
+        .trim();
     let (head, rest) = text.split_at(text.find(char::is_whitespace).unwrap_or(text.len()));
     let rest = rest.trim();
     if head.eq_ignore_ascii_case("reset") {
-        return Some(HiveStatement::Reset((!rest.is_empty()).then(|| rest.to_string())));
+        return Some(HiveStatement::Reset(
+            (!rest.is_empty()).then(|| rest.to_string()),
+        ));
     }
     if !head.eq_ignore_ascii_case("set") {
         return None;
     }
     // SET ROLE and friends are not configuration.
-    if rest.split_whitespace().next().is_some_and(|w| w.eq_ignore_ascii_case("role")) {
+    if rest
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("role"))
+    {
         return None;
     }
     Some(HiveStatement::Set(match rest {
         "" => SetCommand::ShowChanged,
         "-v" => SetCommand::ShowAll,
         _ => match rest.split_once('=') {
-            Some((key, value)) => SetCommand::Assign(key.trim().to_string(), value.trim().to_string()),
+            Some((key, value)) => {
+                SetCommand::Assign(key.trim().to_string(), value.trim().to_string())
+            }
             None => SetCommand::Show(rest.to_string()),
         },
     }))
@@ -51,7 +62,11 @@ impl HiveParser<'_> {
             return Ok(HiveStatement::ShowDatabases { pattern });
         }
         if self.word("TABLES") {
-            let database = if self.word("IN") || self.word("FROM") { Some(self.identifier()?) } else { None };
+            let database = if self.word("IN") || self.word("FROM") {
+                Some(self.identifier()?)
+            } else {
+                None
+            };
             let pattern = self.like_pattern()?;
             return Ok(HiveStatement::ShowTables { database, pattern });
         }
@@ -97,7 +112,10 @@ impl HiveParser<'_> {
             Token::SingleQuotedString(_) | Token::DoubleQuotedString(_) => Ok(Some(self.string()?)),
             _ if like => {
                 let token = self.peek();
-                Err(self.error_at(&token, format!("expected a pattern string, found '{}'", token.token)))
+                Err(self.error_at(
+                    &token,
+                    format!("expected a pattern string, found '{}'", token.token),
+                ))
             }
             _ => Ok(None),
         }
@@ -107,7 +125,10 @@ impl HiveParser<'_> {
         self.next();
         if self.word("DATABASE") || self.word("SCHEMA") {
             let extended = self.word("EXTENDED");
-            return Ok(HiveStatement::DescribeDatabase { name: self.identifier()?, extended });
+            return Ok(HiveStatement::DescribeDatabase {
+                name: self.identifier()?,
+                extended,
+            });
         }
         let detail = if self.word("EXTENDED") {
             DescribeDetail::Extended
@@ -125,7 +146,11 @@ impl HiveParser<'_> {
             Token::Word(_) => Some(self.identifier()?),
             _ => None,
         };
-        Ok(HiveStatement::Describe { table, detail, column })
+        Ok(HiveStatement::Describe {
+            table,
+            detail,
+            column,
+        })
     }
 
     pub(super) fn parse_load(&mut self) -> ParseResult<HiveStatement> {
@@ -138,12 +163,22 @@ impl HiveParser<'_> {
         self.expect_word("INTO")?;
         self.expect_word("TABLE")?;
         let table = self.table_name()?;
-        let partition = if self.word("PARTITION") { Some(self.partition_spec()?) } else { None };
+        let partition = if self.word("PARTITION") {
+            Some(self.partition_spec()?)
+        } else {
+            None
+        };
         if self.word("INPUTFORMAT") {
             let token = self.peek();
             return Err(self.not_supported(&token, "LOAD DATA ... INPUTFORMAT"));
         }
-        Ok(HiveStatement::LoadData { local, path, overwrite, table, partition })
+        Ok(HiveStatement::LoadData {
+            local,
+            path,
+            overwrite,
+            table,
+            partition,
+        })
     }
 
     pub(super) fn parse_insert(&mut self) -> ParseResult<HiveStatement> {
@@ -161,7 +196,11 @@ impl HiveParser<'_> {
             false
         };
         let table = self.table_name()?;
-        let partition = if self.word("PARTITION") { Some(self.partition_spec()?) } else { None };
+        let partition = if self.word("PARTITION") {
+            Some(self.partition_spec()?)
+        } else {
+            None
+        };
         let if_not_exists = self.words(&["IF", "NOT", "EXISTS"]);
         let mut columns = Vec::new();
         if self.peek().token == Token::LParen {
@@ -180,6 +219,13 @@ impl HiveParser<'_> {
             }
         }
         let query = self.query()?;
-        Ok(HiveStatement::Insert(Box::new(Insert { overwrite, table, partition, if_not_exists, columns, query })))
+        Ok(HiveStatement::Insert(Box::new(Insert {
+            overwrite,
+            table,
+            partition,
+            if_not_exists,
+            columns,
+            query,
+        })))
     }
 }

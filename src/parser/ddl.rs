@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::{
-    AlterTable, ColumnDef, CreateTable, CreateView, HiveParser, HiveStatement, ParseError, ParseResult,
-    RowFormat,
+    AlterTable, ColumnDef, CreateTable, CreateView, HiveParser, HiveStatement, ParseError,
+    ParseResult, RowFormat,
 };
 use crate::types::HiveType;
 
@@ -67,7 +67,10 @@ impl HiveParser<'_> {
             return self.parse_create_table(temporary, external);
         }
         let token = self.peek();
-        Err(self.error_at(&token, format!("cannot recognize input near 'CREATE {}'", token.token)))
+        Err(self.error_at(
+            &token,
+            format!("cannot recognize input near 'CREATE {}'", token.token),
+        ))
     }
 
     fn parse_create_database(&mut self) -> ParseResult<HiveStatement> {
@@ -85,7 +88,13 @@ impl HiveParser<'_> {
                 break;
             }
         }
-        Ok(HiveStatement::CreateDatabase { name, if_not_exists, comment, location, properties })
+        Ok(HiveStatement::CreateDatabase {
+            name,
+            if_not_exists,
+            comment,
+            location,
+            properties,
+        })
     }
 
     fn parse_create_view(&mut self, or_replace: bool) -> ParseResult<HiveStatement> {
@@ -95,7 +104,11 @@ impl HiveParser<'_> {
         if self.consume(&Token::LParen) {
             loop {
                 let column = self.identifier()?;
-                let comment = if self.word("COMMENT") { Some(self.string()?) } else { None };
+                let comment = if self.word("COMMENT") {
+                    Some(self.string()?)
+                } else {
+                    None
+                };
                 columns.push((column, comment));
                 if !self.consume(&Token::Comma) {
                     break;
@@ -129,7 +142,11 @@ impl HiveParser<'_> {
         })))
     }
 
-    fn parse_create_table(&mut self, temporary: bool, external: bool) -> ParseResult<HiveStatement> {
+    fn parse_create_table(
+        &mut self,
+        temporary: bool,
+        external: bool,
+    ) -> ParseResult<HiveStatement> {
         let if_not_exists = self.if_not_exists();
         let name = self.table_name()?;
         let mut create = CreateTable {
@@ -165,7 +182,10 @@ impl HiveParser<'_> {
                     self.skip_parenthesized()?;
                 }
                 self.expect_word("INTO")?;
-                let buckets = self.parser.parse_literal_uint().map_err(ParseError::from_sqlparser)?;
+                let buckets = self
+                    .parser
+                    .parse_literal_uint()
+                    .map_err(ParseError::from_sqlparser)?;
                 self.expect_word("BUCKETS")?;
                 create.num_buckets = Some(i32::try_from(buckets).unwrap_or(i32::MAX));
             } else if self.words(&["SKEWED", "BY"]) {
@@ -176,7 +196,9 @@ impl HiveParser<'_> {
                 let format_token = self.peek();
                 let format = self.identifier()?;
                 if format == "inputformat" {
-                    return Err(self.not_supported(&format_token, "STORED AS INPUTFORMAT ... OUTPUTFORMAT"));
+                    return Err(
+                        self.not_supported(&format_token, "STORED AS INPUTFORMAT ... OUTPUTFORMAT")
+                    );
                 }
                 create.stored_as = Some(format.to_uppercase());
             } else if self.words(&["STORED", "BY"]) {
@@ -223,15 +245,25 @@ impl HiveParser<'_> {
         loop {
             if self.words(&["FIELDS", "TERMINATED", "BY"]) {
                 let delimiter = self.string()?;
-                format.parameters.insert("field.delim".into(), delimiter.clone());
-                format.parameters.insert("serialization.format".into(), delimiter);
+                format
+                    .parameters
+                    .insert("field.delim".into(), delimiter.clone());
+                format
+                    .parameters
+                    .insert("serialization.format".into(), delimiter);
                 if self.words(&["ESCAPED", "BY"]) {
-                    format.parameters.insert("escape.delim".into(), self.string()?);
+                    format
+                        .parameters
+                        .insert("escape.delim".into(), self.string()?);
                 }
             } else if self.words(&["COLLECTION", "ITEMS", "TERMINATED", "BY"]) {
-                format.parameters.insert("collection.delim".into(), self.string()?);
+                format
+                    .parameters
+                    .insert("collection.delim".into(), self.string()?);
             } else if self.words(&["MAP", "KEYS", "TERMINATED", "BY"]) {
-                format.parameters.insert("mapkey.delim".into(), self.string()?);
+                format
+                    .parameters
+                    .insert("mapkey.delim".into(), self.string()?);
             } else if self.words(&["LINES", "TERMINATED", "BY"]) {
                 let token = self.peek();
                 let delimiter = self.string()?;
@@ -243,7 +275,9 @@ impl HiveParser<'_> {
                 }
                 format.parameters.insert("line.delim".into(), delimiter);
             } else if self.words(&["NULL", "DEFINED", "AS"]) {
-                format.parameters.insert("serialization.null.format".into(), self.string()?);
+                format
+                    .parameters
+                    .insert("serialization.null.format".into(), self.string()?);
             } else {
                 break;
             }
@@ -258,8 +292,16 @@ impl HiveParser<'_> {
         loop {
             let name = self.identifier()?;
             let data_type = self.hive_type()?;
-            let comment = if self.word("COMMENT") { Some(self.string()?) } else { None };
-            columns.push(ColumnDef { name, data_type, comment });
+            let comment = if self.word("COMMENT") {
+                Some(self.string()?)
+            } else {
+                None
+            };
+            columns.push(ColumnDef {
+                name,
+                data_type,
+                comment,
+            });
             if !self.consume(&Token::Comma) {
                 break;
             }
@@ -279,7 +321,13 @@ impl HiveParser<'_> {
             match &token.token {
                 Token::Comma | Token::RParen if depth == 0 => break,
                 Token::EOF => break,
-                Token::Word(w) if depth == 0 && w.quote_style.is_none() && w.value.eq_ignore_ascii_case("COMMENT") => break,
+                Token::Word(w)
+                    if depth == 0
+                        && w.quote_style.is_none()
+                        && w.value.eq_ignore_ascii_case("COMMENT") =>
+                {
+                    break;
+                }
                 Token::Lt | Token::LParen => depth += 1,
                 Token::Gt | Token::RParen => depth -= 1,
                 Token::ShiftRight => depth -= 2,
@@ -301,24 +349,39 @@ impl HiveParser<'_> {
             if !cascade {
                 self.word("RESTRICT");
             }
-            return Ok(HiveStatement::DropDatabase { name, if_exists, cascade });
+            return Ok(HiveStatement::DropDatabase {
+                name,
+                if_exists,
+                cascade,
+            });
         }
         if self.word("VIEW") {
             let if_exists = self.if_exists();
-            return Ok(HiveStatement::DropView { name: self.table_name()?, if_exists });
+            return Ok(HiveStatement::DropView {
+                name: self.table_name()?,
+                if_exists,
+            });
         }
         self.expect_word("TABLE")?;
         let if_exists = self.if_exists();
         let name = self.table_name()?;
         let purge = self.word("PURGE");
-        Ok(HiveStatement::DropTable { name, if_exists, purge })
+        Ok(HiveStatement::DropTable {
+            name,
+            if_exists,
+            purge,
+        })
     }
 
     pub(super) fn parse_truncate(&mut self) -> ParseResult<HiveStatement> {
         self.expect_word("TRUNCATE")?;
         self.word("TABLE");
         let name = self.table_name()?;
-        let partition = if self.word("PARTITION") { Some(self.partition_spec()?) } else { None };
+        let partition = if self.word("PARTITION") {
+            Some(self.partition_spec()?)
+        } else {
+            None
+        };
         Ok(HiveStatement::TruncateTable { name, partition })
     }
 
@@ -328,7 +391,10 @@ impl HiveParser<'_> {
             let name = self.identifier()?;
             self.expect_word("SET")?;
             self.expect_word("DBPROPERTIES")?;
-            return Ok(HiveStatement::AlterDatabase { name, properties: self.properties()? });
+            return Ok(HiveStatement::AlterDatabase {
+                name,
+                properties: self.properties()?,
+            });
         }
         self.expect_word("TABLE")?;
         let name = self.table_name()?;

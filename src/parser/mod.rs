@@ -28,7 +28,11 @@ pub struct ParseError {
 
 impl ParseError {
     fn at(location: Location, message: impl Into<String>) -> Self {
-        ParseError { message: message.into(), line: location.line.max(1), column: location.column.max(1) }
+        ParseError {
+            message: message.into(),
+            line: location.line.max(1),
+            column: location.column.max(1),
+        }
     }
 
     /// Converts sqlparser's error, whose message ends with ` at Line: L, Column: C`.
@@ -41,10 +45,18 @@ impl ParseError {
             && let Some((line, column)) = position.split_once(", Column: ")
             && let (Ok(line), Ok(column)) = (line.trim().parse(), column.trim().parse())
         {
-            return ParseError { message: message.to_string(), line, column };
+            return ParseError {
+                message: message.to_string(),
+                line,
+                column,
+            };
         }
         // No position (the error is at the end of the input): the caller fills it in.
-        ParseError { message: text, line: 0, column: 0 }
+        ParseError {
+            message: text,
+            line: 0,
+            column: 0,
+        }
     }
 
     /// Errors without a position happened at the end of `sql`: point there.
@@ -102,7 +114,10 @@ impl HiveParser<'_> {
             if token.token == Token::LParen {
                 return self.parse_query_statement();
             }
-            return Err(self.error_at(&token, format!("cannot recognize input near '{}'", token.token)));
+            return Err(self.error_at(
+                &token,
+                format!("cannot recognize input near '{}'", token.token),
+            ));
         };
         match word.keyword {
             Keyword::SELECT | Keyword::WITH | Keyword::VALUES => self.parse_query_statement(),
@@ -123,7 +138,10 @@ impl HiveParser<'_> {
                 &token,
                 "FROM-first statements (multi-insert) are not supported yet",
             )),
-            _ => Err(self.error_at(&token, format!("cannot recognize input near '{}'", word.value))),
+            _ => Err(self.error_at(
+                &token,
+                format!("cannot recognize input near '{}'", word.value),
+            )),
         }
     }
 
@@ -147,13 +165,20 @@ impl HiveParser<'_> {
             }
         }
         let statement = self.parse_statement()?;
-        if !matches!(statement, HiveStatement::Query(_) | HiveStatement::Insert(_)) {
+        if !matches!(
+            statement,
+            HiveStatement::Query(_) | HiveStatement::Insert(_)
+        ) {
             return Err(ParseError::at(
                 self.peek().span.start,
                 "EXPLAIN supports queries and INSERT statements",
             ));
         }
-        Ok(HiveStatement::Explain { analyze, verbose, statement: Box::new(statement) })
+        Ok(HiveStatement::Explain {
+            analyze,
+            verbose,
+            statement: Box::new(statement),
+        })
     }
 
     // ---- helpers over sqlparser's parser ----
@@ -171,7 +196,10 @@ impl HiveParser<'_> {
     }
 
     fn expect_token(&mut self, token: &Token) -> ParseResult<()> {
-        self.parser.expect_token(token).map(|_| ()).map_err(ParseError::from_sqlparser)
+        self.parser
+            .expect_token(token)
+            .map(|_| ())
+            .map_err(ParseError::from_sqlparser)
     }
 
     fn consume(&mut self, token: &Token) -> bool {
@@ -179,24 +207,36 @@ impl HiveParser<'_> {
     }
 
     fn identifier(&mut self) -> ParseResult<String> {
-        let ident = self.parser.parse_identifier().map_err(ParseError::from_sqlparser)?;
+        let ident = self
+            .parser
+            .parse_identifier()
+            .map_err(ParseError::from_sqlparser)?;
         Ok(ident.value.to_lowercase())
     }
 
     /// `[db.]name`, lower-cased.
     fn table_name(&mut self) -> ParseResult<TableName> {
         let start = self.peek();
-        let name = self.parser.parse_object_name(false).map_err(ParseError::from_sqlparser)?;
+        let name = self
+            .parser
+            .parse_object_name(false)
+            .map_err(ParseError::from_sqlparser)?;
         let mut parts: Vec<String> = name
             .0
             .iter()
             .filter_map(|part| part.as_ident().map(|i| i.value.to_lowercase()))
             .collect();
         match parts.len() {
-            1 => Ok(TableName { database: None, table: parts.remove(0) }),
+            1 => Ok(TableName {
+                database: None,
+                table: parts.remove(0),
+            }),
             2 => {
                 let table = parts.remove(1);
-                Ok(TableName { database: Some(parts.remove(0)), table })
+                Ok(TableName {
+                    database: Some(parts.remove(0)),
+                    table,
+                })
             }
             _ => Err(self.error_at(&start, format!("invalid table name {name}"))),
         }
@@ -206,13 +246,21 @@ impl HiveParser<'_> {
     fn string(&mut self) -> ParseResult<String> {
         let token = self.next();
         match token.token {
-            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Ok(unescape_hive_string(&s)),
-            other => Err(ParseError::at(token.span.start, format!("expected a string literal, found '{other}'"))),
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => {
+                Ok(unescape_hive_string(&s))
+            }
+            other => Err(ParseError::at(
+                token.span.start,
+                format!("expected a string literal, found '{other}'"),
+            )),
         }
     }
 
     fn query(&mut self) -> ParseResult<Box<datafusion::sql::sqlparser::ast::Query>> {
-        let mut query = self.parser.parse_query().map_err(ParseError::from_sqlparser)?;
+        let mut query = self
+            .parser
+            .parse_query()
+            .map_err(ParseError::from_sqlparser)?;
         unescape::unescape_query_literals(&mut query);
         Ok(query)
     }
@@ -243,7 +291,11 @@ impl HiveParser<'_> {
         let mut spec = Vec::new();
         loop {
             let key = self.identifier()?;
-            let value = if self.consume(&Token::Eq) { Some(self.partition_value()?) } else { None };
+            let value = if self.consume(&Token::Eq) {
+                Some(self.partition_value()?)
+            } else {
+                None
+            };
             spec.push((key, value));
             if !self.consume(&Token::Comma) {
                 break;
@@ -256,14 +308,24 @@ impl HiveParser<'_> {
     fn partition_value(&mut self) -> ParseResult<String> {
         let token = self.next();
         match token.token {
-            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => Ok(unescape_hive_string(&s)),
+            Token::SingleQuotedString(s) | Token::DoubleQuotedString(s) => {
+                Ok(unescape_hive_string(&s))
+            }
             Token::Number(n, _) => Ok(n),
             Token::Minus => match self.next().token {
                 Token::Number(n, _) => Ok(format!("-{n}")),
-                other => Err(ParseError::at(token.span.start, format!("expected a partition value, found '{other}'"))),
+                other => Err(ParseError::at(
+                    token.span.start,
+                    format!("expected a partition value, found '{other}'"),
+                )),
             },
-            Token::Word(w) if matches!(w.keyword, Keyword::TRUE | Keyword::FALSE) => Ok(w.value.to_lowercase()),
-            other => Err(ParseError::at(token.span.start, format!("expected a partition value, found '{other}'"))),
+            Token::Word(w) if matches!(w.keyword, Keyword::TRUE | Keyword::FALSE) => {
+                Ok(w.value.to_lowercase())
+            }
+            other => Err(ParseError::at(
+                token.span.start,
+                format!("expected a partition value, found '{other}'"),
+            )),
         }
     }
 
@@ -273,7 +335,10 @@ impl HiveParser<'_> {
         if token.token == Token::EOF {
             Ok(())
         } else {
-            Err(self.error_at(&token, format!("extraneous input '{}' expecting EOF", token.token)))
+            Err(self.error_at(
+                &token,
+                format!("extraneous input '{}' expecting EOF", token.token),
+            ))
         }
     }
 
@@ -290,14 +355,21 @@ impl HiveParser<'_> {
         let mut offset = 0;
         for (index, line) in self.sql.split_inclusive('\n').enumerate() {
             if index as u64 + 1 == location.line {
-                let column_offset: usize =
-                    line.chars().take(location.column.saturating_sub(1) as usize).map(char::len_utf8).sum();
+                let column_offset: usize = line
+                    .chars()
+                    .take(location.column.saturating_sub(1) as usize)
+                    .map(char::len_utf8)
+                    .sum();
                 offset += column_offset;
                 break;
             }
             offset += line.len();
         }
-        self.sql[offset.min(self.sql.len())..].trim().trim_end_matches(';').trim_end().to_string()
+        self.sql[offset.min(self.sql.len())..]
+            .trim()
+            .trim_end_matches(';')
+            .trim_end()
+            .to_string()
     }
 }
 

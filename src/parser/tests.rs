@@ -22,14 +22,23 @@ fn create_table_with_hive_clauses() {
     };
     assert!(create.external && create.if_not_exists);
     assert_eq!(create.name.to_string(), "db.t");
-    assert_eq!(create.columns[1].data_type, HiveType::parse("struct<a:int,b:array<string>>").unwrap());
-    assert_eq!(create.columns[2].data_type.to_string(), "map<string,array<int>>");
+    assert_eq!(
+        create.columns[1].data_type,
+        HiveType::parse("struct<a:int,b:array<string>>").unwrap()
+    );
+    assert_eq!(
+        create.columns[2].data_type.to_string(),
+        "map<string,array<int>>"
+    );
     assert_eq!(create.columns[0].comment.as_deref(), Some("the key"));
     assert_eq!(create.comment.as_deref(), Some("events"));
     assert_eq!(create.partitioned_by[0].name, "dt");
     assert_eq!(create.row_format.parameters["field.delim"], "\t");
     assert_eq!(create.row_format.parameters["escape.delim"], "\\");
-    assert_eq!(create.row_format.parameters["serialization.null.format"], "");
+    assert_eq!(
+        create.row_format.parameters["serialization.null.format"],
+        ""
+    );
     assert_eq!(create.stored_as.as_deref(), Some("TEXTFILE"));
     assert_eq!(create.location.as_deref(), Some("/data/t"));
 }
@@ -42,34 +51,61 @@ fn set_keeps_raw_values() {
     );
     assert_eq!(parse("SET"), HiveStatement::Set(SetCommand::ShowChanged));
     assert_eq!(parse("set -v"), HiveStatement::Set(SetCommand::ShowAll));
-    assert_eq!(parse("set x"), HiveStatement::Set(SetCommand::Show("x".into())));
+    assert_eq!(
+        parse("set x"),
+        HiveStatement::Set(SetCommand::Show("x".into()))
+    );
     assert_eq!(parse("reset"), HiveStatement::Reset(None));
 }
 
 #[test]
 fn insert_load_and_show_forms() {
-    let HiveStatement::Insert(insert) = parse("INSERT OVERWRITE TABLE t PARTITION (dt='2024-01-01', h) SELECT 1, 2")
+    let HiveStatement::Insert(insert) =
+        parse("INSERT OVERWRITE TABLE t PARTITION (dt='2024-01-01', h) SELECT 1, 2")
     else {
         panic!()
     };
     assert!(insert.overwrite);
-    assert_eq!(insert.partition, Some(vec![("dt".into(), Some("2024-01-01".into())), ("h".into(), None)]));
-    let HiveStatement::Insert(insert) = parse("insert into t (a, b) values (1, 'x')") else { panic!() };
+    assert_eq!(
+        insert.partition,
+        Some(vec![
+            ("dt".into(), Some("2024-01-01".into())),
+            ("h".into(), None)
+        ])
+    );
+    let HiveStatement::Insert(insert) = parse("insert into t (a, b) values (1, 'x')") else {
+        panic!()
+    };
     assert_eq!(insert.columns, vec!["a", "b"]);
     assert!(matches!(
         parse("LOAD DATA LOCAL INPATH '/tmp/x' OVERWRITE INTO TABLE t"),
-        HiveStatement::LoadData { local: true, overwrite: true, .. }
+        HiveStatement::LoadData {
+            local: true,
+            overwrite: true,
+            ..
+        }
     ));
     assert_eq!(
         parse("show tables in db like 'a*'"),
-        HiveStatement::ShowTables { database: Some("db".into()), pattern: Some("a*".into()) }
+        HiveStatement::ShowTables {
+            database: Some("db".into()),
+            pattern: Some("a*".into())
+        }
     );
-    assert!(matches!(parse("describe formatted t"), HiveStatement::Describe { detail: DescribeDetail::Formatted, .. }));
+    assert!(matches!(
+        parse("describe formatted t"),
+        HiveStatement::Describe {
+            detail: DescribeDetail::Formatted,
+            ..
+        }
+    ));
 }
 
 #[test]
 fn view_keeps_its_text() {
-    let HiveStatement::CreateView(view) = parse("CREATE VIEW v COMMENT 'c' AS SELECT a\n FROM t WHERE a > 1") else {
+    let HiveStatement::CreateView(view) =
+        parse("CREATE VIEW v COMMENT 'c' AS SELECT a\n FROM t WHERE a > 1")
+    else {
         panic!()
     };
     assert_eq!(view.query_text, "SELECT a\n FROM t WHERE a > 1");
@@ -77,9 +113,14 @@ fn view_keeps_its_text() {
 
 #[test]
 fn hive_literals_and_errors() {
-    let HiveStatement::Query(query) = parse(r"select 'it\'s', 'a\tb'") else { panic!() };
+    let HiveStatement::Query(query) = parse(r"select 'it\'s', 'a\tb'") else {
+        panic!()
+    };
     let text = query.to_string();
-    assert!(text.contains("it''s") || text.contains("it\\'s") || text.contains("it's"), "{text}");
+    assert!(
+        text.contains("it''s") || text.contains("it\\'s") || text.contains("it's"),
+        "{text}"
+    );
     let error = parse_statement("select * from t\n  where (a = ").unwrap_err();
     assert_eq!(error.line, 2);
     let error = parse_statement("CREATE TABLE t (a INTEGR)").unwrap_err();

@@ -5,7 +5,9 @@ use crate::Sandbox;
 #[test]
 fn execute_prints_hive_cli_rows() {
     let sandbox = Sandbox::new();
-    let out = sandbox.sql("select 1, 'a', cast(null as int), true, 1.5, array(1,2), named_struct('a', 1, 'b', 'x')");
+    let out = sandbox.sql(
+        "select 1, 'a', cast(null as int), true, 1.5, array(1,2), named_struct('a', 1, 'b', 'x')",
+    );
     assert_eq!(out, "1\ta\tNULL\ttrue\t1.5\t[1,2]\t{\"a\":1,\"b\":\"x\"}\n");
 }
 
@@ -14,12 +16,32 @@ fn header_and_output_formats() {
     let sandbox = Sandbox::new();
     let out = sandbox.run(&["-S", "--header", "-e", "select 1 as x, 'b' as y"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "x\ty\n1\tb\n");
-    let out = sandbox.run(&["-S", "--hiveconf", "hive.cli.print.header=true", "--output-format", "csv", "-e", "select 'a,b' as x"]);
+    let out = sandbox.run(&[
+        "-S",
+        "--hiveconf",
+        "hive.cli.print.header=true",
+        "--output-format",
+        "csv",
+        "-e",
+        "select 'a,b' as x",
+    ]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "x\n\"a,b\"\n");
-    let out = sandbox.run(&["-S", "--output-format", "json", "-e", "select 1 as x, cast(null as string) as y"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "{\"x\":1,\"y\":null}\n");
+    let out = sandbox.run(&[
+        "-S",
+        "--output-format",
+        "json",
+        "-e",
+        "select 1 as x, cast(null as string) as y",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"x\":1,\"y\":null}\n"
+    );
     let out = sandbox.run(&["-S", "--output-format", "table", "-e", "select 1 as x"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "+---+\n| x |\n+---+\n| 1 |\n+---+\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "+---+\n| x |\n+---+\n| 1 |\n+---+\n"
+    );
 }
 
 #[test]
@@ -30,8 +52,20 @@ fn script_with_variables_and_init_file() {
         "script.hql",
         "-- a comment\ncreate table t (id int, name string);\ninsert into t values (1, '${greeting}'), (2, '${hivevar:who}');\nselect * from t order by id;\n",
     );
-    let out = sandbox.run(&["-S", "-i", init.to_str().unwrap(), "--hivevar", "who=world", "-f", script.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sandbox.run(&[
+        "-S",
+        "-i",
+        init.to_str().unwrap(),
+        "--hivevar",
+        "who=world",
+        "-f",
+        script.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "1\thello\n2\tworld\n");
 }
 
@@ -51,7 +85,9 @@ fn first_error_stops_the_script_with_its_position() {
 
     let out = sandbox.run(&["-S", "-e", "select * from missing_table"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Table not found: default.missing_table"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Table not found: default.missing_table")
+    );
 }
 
 #[test]
@@ -83,9 +119,17 @@ fn repl_reads_multiline_statements_from_stdin() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start repl");
-    child.stdin.take().expect("stdin").write_all(b"select\n  41 + 1 as answer;\n").expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"select\n  41 + 1 as answer;\n")
+        .expect("write");
     let out = child.wait_with_output().expect("repl output");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("| answer |") && stdout.contains("| 42     |"), "{stdout}");
+    assert!(
+        stdout.contains("| answer |") && stdout.contains("| 42     |"),
+        "{stdout}"
+    );
     assert!(stdout.contains("1 row(s) in"), "{stdout}");
 }

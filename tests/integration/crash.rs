@@ -20,15 +20,29 @@ fn killed_insert_leaves_table_intact() {
     // Wait until the writer has staged data, then kill it without warning.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let staged = files_in(&table_dir).into_iter().find(|n| n.starts_with(".apiary-staging-"));
+        let staged = files_in(&table_dir)
+            .into_iter()
+            .find(|n| n.starts_with(".apiary-staging-"));
         let size = staged
-            .map(|dir| files_in(&table_dir.join(&dir)).iter().map(|f| std::fs::metadata(table_dir.join(&dir).join(f)).map(|m| m.len()).unwrap_or(0)).sum::<u64>())
+            .map(|dir| {
+                files_in(&table_dir.join(&dir))
+                    .iter()
+                    .map(|f| {
+                        std::fs::metadata(table_dir.join(&dir).join(f))
+                            .map(|m| m.len())
+                            .unwrap_or(0)
+                    })
+                    .sum::<u64>()
+            })
             .unwrap_or(0);
         if size > 1_000_000 {
             break;
         }
         assert!(Instant::now() < deadline, "the writer never staged data");
-        assert!(writer.try_wait().expect("poll writer").is_none(), "the writer finished before it was killed");
+        assert!(
+            writer.try_wait().expect("poll writer").is_none(),
+            "the writer finished before it was killed"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     writer.kill().expect("kill writer");

@@ -6,18 +6,28 @@ use super::storage::{insert_params, load_params};
 use crate::{Database, MetastoreError, Result};
 
 pub(super) fn id_of(tx: &Transaction<'_>, name: &str) -> Result<i64> {
-    tx.query_row("SELECT DB_ID FROM DBS WHERE NAME = ?1", [name], |row| row.get(0))
-        .optional()?
-        .ok_or_else(|| MetastoreError::NoSuchDatabase(name.to_string()))
+    tx.query_row("SELECT DB_ID FROM DBS WHERE NAME = ?1", [name], |row| {
+        row.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| MetastoreError::NoSuchDatabase(name.to_string()))
 }
 
 pub(super) fn create(tx: &Transaction<'_>, database: &Database) -> Result<()> {
     if id_of(tx, &database.name).is_ok() {
-        return Err(MetastoreError::AlreadyExists(format!("Database {}", database.name)));
+        return Err(MetastoreError::AlreadyExists(format!(
+            "Database {}",
+            database.name
+        )));
     }
     tx.execute(
         "INSERT INTO DBS (NAME, DESC, DB_LOCATION_URI, OWNER_NAME) VALUES (?1, ?2, ?3, ?4)",
-        params![database.name, database.comment, database.location, database.owner],
+        params![
+            database.name,
+            database.comment,
+            database.location,
+            database.owner
+        ],
     )?;
     let id = tx.last_insert_rowid();
     insert_params(tx, "DATABASE_PARAMS", "DB_ID", id, &database.properties)
@@ -42,7 +52,9 @@ pub(super) fn get(tx: &Transaction<'_>, name: &str) -> Result<Option<Database>> 
             },
         )
         .optional()?;
-    let Some((id, mut database)) = row else { return Ok(None) };
+    let Some((id, mut database)) = row else {
+        return Ok(None);
+    };
     database.properties = load_params(tx, "DATABASE_PARAMS", "DB_ID", id)?;
     Ok(Some(database))
 }
@@ -65,7 +77,9 @@ pub(super) fn alter(tx: &Transaction<'_>, database: &Database) -> Result<()> {
 pub(super) fn drop(tx: &Transaction<'_>, name: &str, cascade: bool) -> Result<()> {
     let id = id_of(tx, name)?;
     if name == "default" {
-        return Err(MetastoreError::InvalidOperation("Can not drop default database".into()));
+        return Err(MetastoreError::InvalidOperation(
+            "Can not drop default database".into(),
+        ));
     }
     let tables: Vec<String> = {
         let mut statement = tx.prepare("SELECT TBL_NAME FROM TBLS WHERE DB_ID = ?1")?;

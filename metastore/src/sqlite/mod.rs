@@ -40,7 +40,10 @@ impl SqliteMetastore {
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
-        let store = SqliteMetastore { path: path.to_path_buf(), connection: Mutex::new(connection) };
+        let store = SqliteMetastore {
+            path: path.to_path_buf(),
+            connection: Mutex::new(connection),
+        };
         store.migrate()?;
         if store.get_database("default")?.is_none() {
             let default = Database {
@@ -65,22 +68,30 @@ impl SqliteMetastore {
 
     /// The schema version recorded in the file.
     pub fn schema_version(&self) -> Result<i64> {
-        self.read(|tx| schema_version(tx))
+        self.read(schema_version)
     }
 
     fn migrate(&self) -> Result<()> {
         self.write(|tx| {
-            tx.execute_batch("CREATE TABLE IF NOT EXISTS SCHEMA_VERSION (VERSION INTEGER NOT NULL)")?;
+            tx.execute_batch(
+                "CREATE TABLE IF NOT EXISTS SCHEMA_VERSION (VERSION INTEGER NOT NULL)",
+            )?;
             let current = schema_version(tx)?;
             let supported = MIGRATIONS.len() as i64;
             if current > supported {
-                return Err(MetastoreError::SchemaTooNew { found: current, supported });
+                return Err(MetastoreError::SchemaTooNew {
+                    found: current,
+                    supported,
+                });
             }
             for migration in &MIGRATIONS[current as usize..] {
                 tx.execute_batch(migration)?;
             }
             tx.execute("DELETE FROM SCHEMA_VERSION", [])?;
-            tx.execute("INSERT INTO SCHEMA_VERSION (VERSION) VALUES (?1)", [supported])?;
+            tx.execute(
+                "INSERT INTO SCHEMA_VERSION (VERSION) VALUES (?1)",
+                [supported],
+            )?;
             Ok(())
         })
     }
@@ -116,7 +127,9 @@ fn schema_version(tx: &Transaction<'_>) -> Result<i64> {
         return Ok(0);
     }
     let version: Option<i64> =
-        tx.query_row("SELECT MAX(VERSION) FROM SCHEMA_VERSION", [], |row| row.get(0))?;
+        tx.query_row("SELECT MAX(VERSION) FROM SCHEMA_VERSION", [], |row| {
+            row.get(0)
+        })?;
     Ok(version.unwrap_or(0))
 }
 

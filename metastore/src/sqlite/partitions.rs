@@ -11,7 +11,12 @@ fn name_of(tx: &Transaction<'_>, tbl_id: i64, values: &[String]) -> Result<Strin
         "SELECT PKEY_NAME, PKEY_TYPE FROM PARTITION_KEYS WHERE TBL_ID = ?1 ORDER BY INTEGER_IDX",
     )?;
     let keys = statement
-        .query_map([tbl_id], |row| Ok(crate::Column::new(row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?
+        .query_map([tbl_id], |row| {
+            Ok(crate::Column::new(
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+            ))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     if keys.len() != values.len() {
         return Err(MetastoreError::InvalidOperation(format!(
@@ -33,7 +38,11 @@ fn find(tx: &Transaction<'_>, tbl_id: i64, name: &str) -> Result<Option<(i64, i6
         .optional()?)
 }
 
-pub(super) fn add(tx: &Transaction<'_>, partitions: &[Partition], if_not_exists: bool) -> Result<()> {
+pub(super) fn add(
+    tx: &Transaction<'_>,
+    partitions: &[Partition],
+    if_not_exists: bool,
+) -> Result<()> {
     for partition in partitions {
         let (tbl_id, _) = super::tables::id_of(tx, &partition.database, &partition.table)?;
         let name = name_of(tx, tbl_id, &partition.values)?;
@@ -58,12 +67,25 @@ pub(super) fn add(tx: &Transaction<'_>, partitions: &[Partition], if_not_exists:
                 params![part_id, index as i64, value],
             )?;
         }
-        insert_params(tx, "PARTITION_PARAMS", "PART_ID", part_id, &partition.parameters)?;
+        insert_params(
+            tx,
+            "PARTITION_PARAMS",
+            "PART_ID",
+            part_id,
+            &partition.parameters,
+        )?;
     }
     Ok(())
 }
 
-fn load(tx: &Transaction<'_>, database: &str, table: &str, part_id: i64, sd_id: i64, create_time: i64) -> Result<Partition> {
+fn load(
+    tx: &Transaction<'_>,
+    database: &str,
+    table: &str,
+    part_id: i64,
+    sd_id: i64,
+    create_time: i64,
+) -> Result<Partition> {
     let mut statement = tx.prepare_cached(
         "SELECT PART_KEY_VAL FROM PARTITION_KEY_VALS WHERE PART_ID = ?1 ORDER BY INTEGER_IDX",
     )?;
@@ -86,7 +108,8 @@ pub(super) fn list(tx: &Transaction<'_>, database: &str, table: &str) -> Result<
         let mut statement = tx.prepare_cached(
             "SELECT PART_ID, SD_ID, CREATE_TIME FROM PARTITIONS WHERE TBL_ID = ?1 ORDER BY PART_NAME",
         )?;
-        let rows = statement.query_map([tbl_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+        let rows =
+            statement.query_map([tbl_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };
     rows.into_iter()
@@ -102,9 +125,14 @@ pub(super) fn get(
 ) -> Result<Option<Partition>> {
     let (tbl_id, _) = super::tables::id_of(tx, database, table)?;
     let name = name_of(tx, tbl_id, values)?;
-    let Some((part_id, sd_id)) = find(tx, tbl_id, &name)? else { return Ok(None) };
-    let create_time: i64 =
-        tx.query_row("SELECT CREATE_TIME FROM PARTITIONS WHERE PART_ID = ?1", [part_id], |row| row.get(0))?;
+    let Some((part_id, sd_id)) = find(tx, tbl_id, &name)? else {
+        return Ok(None);
+    };
+    let create_time: i64 = tx.query_row(
+        "SELECT CREATE_TIME FROM PARTITIONS WHERE PART_ID = ?1",
+        [part_id],
+        |row| row.get(0),
+    )?;
     load(tx, database, table, part_id, sd_id, create_time).map(Some)
 }
 
@@ -114,12 +142,26 @@ pub(super) fn alter(tx: &Transaction<'_>, partition: &Partition) -> Result<()> {
     let (part_id, old_sd) =
         find(tx, tbl_id, &name)?.ok_or_else(|| MetastoreError::NoSuchPartition(name.clone()))?;
     let sd_id = insert_storage(tx, &partition.storage)?;
-    tx.execute("UPDATE PARTITIONS SET SD_ID = ?1 WHERE PART_ID = ?2", params![sd_id, part_id])?;
+    tx.execute(
+        "UPDATE PARTITIONS SET SD_ID = ?1 WHERE PART_ID = ?2",
+        params![sd_id, part_id],
+    )?;
     delete_storage(tx, old_sd)?;
-    insert_params(tx, "PARTITION_PARAMS", "PART_ID", part_id, &partition.parameters)
+    insert_params(
+        tx,
+        "PARTITION_PARAMS",
+        "PART_ID",
+        part_id,
+        &partition.parameters,
+    )
 }
 
-pub(super) fn drop(tx: &Transaction<'_>, database: &str, table: &str, values: &[String]) -> Result<()> {
+pub(super) fn drop(
+    tx: &Transaction<'_>,
+    database: &str,
+    table: &str,
+    values: &[String],
+) -> Result<()> {
     let (tbl_id, _) = super::tables::id_of(tx, database, table)?;
     let name = name_of(tx, tbl_id, values)?;
     let (part_id, sd_id) =

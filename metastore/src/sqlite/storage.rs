@@ -26,7 +26,13 @@ pub(super) fn insert_storage(tx: &Transaction<'_>, sd: &StorageDescriptor) -> Re
         tx.execute(
             "INSERT INTO COLUMNS_V2 (SD_ID, INTEGER_IDX, COLUMN_NAME, TYPE_NAME, COMMENT)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![sd_id, index as i64, column.name, column.type_name, column.comment],
+            params![
+                sd_id,
+                index as i64,
+                column.name,
+                column.type_name,
+                column.comment
+            ],
         )?;
     }
     Ok(sd_id)
@@ -54,7 +60,11 @@ pub(super) fn load_storage(tx: &Transaction<'_>, sd_id: i64) -> Result<StorageDe
     )?;
     let columns = statement
         .query_map([sd_id], |row| {
-            Ok(Column { name: row.get(0)?, type_name: row.get(1)?, comment: row.get(2)? })
+            Ok(Column {
+                name: row.get(0)?,
+                type_name: row.get(1)?,
+                comment: row.get(2)?,
+            })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(StorageDescriptor {
@@ -104,7 +114,10 @@ pub(super) fn load_params(
         "SELECT PARAM_KEY, PARAM_VALUE FROM {table} WHERE {id_column} = ?1"
     ))?;
     let rows = statement.query_map([id], |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?.unwrap_or_default()))
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, Option<String>>(1)?.unwrap_or_default(),
+        ))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -30,7 +30,10 @@ fn exists(tx: &Transaction<'_>, database: &str, name: &str) -> Result<bool> {
 pub(super) fn create(tx: &Transaction<'_>, table: &Table) -> Result<()> {
     let db_id = super::databases::id_of(tx, &table.database)?;
     if exists(tx, &table.database, &table.name)? {
-        return Err(MetastoreError::AlreadyExists(format!("Table {}", table.qualified_name())));
+        return Err(MetastoreError::AlreadyExists(format!(
+            "Table {}",
+            table.qualified_name()
+        )));
     }
     let sd_id = insert_storage(tx, &table.storage)?;
     tx.execute(
@@ -67,7 +70,9 @@ fn write_details(tx: &Transaction<'_>, tbl_id: i64, table: &Table) -> Result<()>
 }
 
 pub(super) fn get(tx: &Transaction<'_>, database: &str, name: &str) -> Result<Option<Table>> {
-    let Ok(db_id) = super::databases::id_of(tx, database) else { return Ok(None) };
+    let Ok(db_id) = super::databases::id_of(tx, database) else {
+        return Ok(None);
+    };
     let row = tx
         .query_row(
             "SELECT TBL_ID, SD_ID, OWNER, CREATE_TIME, TBL_TYPE, VIEW_ORIGINAL_TEXT, VIEW_EXPANDED_TEXT
@@ -98,7 +103,11 @@ pub(super) fn get(tx: &Transaction<'_>, database: &str, name: &str) -> Result<Op
     )?;
     let partition_keys = statement
         .query_map([tbl_id], |row| {
-            Ok(Column { name: row.get(0)?, type_name: row.get(1)?, comment: row.get(2)? })
+            Ok(Column {
+                name: row.get(0)?,
+                type_name: row.get(1)?,
+                comment: row.get(2)?,
+            })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Some(Table {
@@ -127,7 +136,10 @@ pub(super) fn alter(tx: &Transaction<'_>, database: &str, name: &str, table: &Ta
     let (tbl_id, old_sd) = id_of(tx, database, name)?;
     let renamed = table.database != database || table.name != name;
     if renamed && exists(tx, &table.database, &table.name)? {
-        return Err(MetastoreError::AlreadyExists(format!("Table {}", table.qualified_name())));
+        return Err(MetastoreError::AlreadyExists(format!(
+            "Table {}",
+            table.qualified_name()
+        )));
     }
     let db_id = super::databases::id_of(tx, &table.database)?;
     let sd_id = insert_storage(tx, &table.storage)?;

@@ -27,7 +27,11 @@ fn table(database: &str, name: &str) -> Table {
                 parameters: BTreeMap::from([("field.delim".into(), ",".into())]),
             },
             columns: vec![
-                Column { name: "id".into(), type_name: "int".into(), comment: Some("key".into()) },
+                Column {
+                    name: "id".into(),
+                    type_name: "int".into(),
+                    comment: Some("key".into()),
+                },
                 Column::new("tags", "array<string>"),
             ],
             compressed: false,
@@ -46,7 +50,10 @@ fn partition(name: &str, dt: &str) -> Partition {
         table: name.into(),
         values: vec![dt.into()],
         create_time: 1_700_000_001,
-        storage: StorageDescriptor { location: format!("/warehouse/{name}/dt={dt}"), ..Default::default() },
+        storage: StorageDescriptor {
+            location: format!("/warehouse/{name}/dt={dt}"),
+            ..Default::default()
+        },
         parameters: BTreeMap::from([("numRows".into(), "3".into())]),
     }
 }
@@ -56,8 +63,14 @@ fn fresh_metastore_has_default_database_and_current_schema() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     assert_eq!(store.list_databases().unwrap(), vec!["default"]);
-    assert_eq!(store.get_database("default").unwrap().unwrap().location, "/warehouse");
-    assert_eq!(store.schema_version().unwrap(), super::MIGRATIONS.len() as i64);
+    assert_eq!(
+        store.get_database("default").unwrap().unwrap().location,
+        "/warehouse"
+    );
+    assert_eq!(
+        store.schema_version().unwrap(),
+        super::MIGRATIONS.len() as i64
+    );
     drop(store);
     // Reopening applies nothing and keeps the catalog.
     assert_eq!(open(&dir).list_databases().unwrap(), vec!["default"]);
@@ -75,13 +88,22 @@ fn database_lifecycle() {
         properties: BTreeMap::from([("team".into(), "bi".into())]),
     };
     store.create_database(&db).unwrap();
-    assert!(matches!(store.create_database(&db), Err(MetastoreError::AlreadyExists(_))));
+    assert!(matches!(
+        store.create_database(&db),
+        Err(MetastoreError::AlreadyExists(_))
+    ));
     assert_eq!(store.get_database("sales").unwrap().unwrap(), db);
     store.create_table(&table("sales", "orders")).unwrap();
-    assert!(matches!(store.drop_database("sales", false), Err(MetastoreError::DatabaseNotEmpty(_))));
+    assert!(matches!(
+        store.drop_database("sales", false),
+        Err(MetastoreError::DatabaseNotEmpty(_))
+    ));
     store.drop_database("sales", true).unwrap();
     assert_eq!(store.get_database("sales").unwrap(), None);
-    assert!(matches!(store.drop_database("default", true), Err(MetastoreError::InvalidOperation(_))));
+    assert!(matches!(
+        store.drop_database("default", true),
+        Err(MetastoreError::InvalidOperation(_))
+    ));
 }
 
 #[test]
@@ -91,9 +113,14 @@ fn table_round_trip_alter_and_rename() {
     let mut t = table("default", "events");
     store.create_table(&t).unwrap();
     assert_eq!(store.get_table("default", "events").unwrap().unwrap(), t);
-    assert!(matches!(store.create_table(&t), Err(MetastoreError::AlreadyExists(_))));
+    assert!(matches!(
+        store.create_table(&t),
+        Err(MetastoreError::AlreadyExists(_))
+    ));
 
-    store.add_partitions(&[partition("events", "2024-01-01")], false).unwrap();
+    store
+        .add_partitions(&[partition("events", "2024-01-01")], false)
+        .unwrap();
     t.name = "events2".into();
     t.storage.columns.push(Column::new("extra", "double"));
     t.parameters.insert("k".into(), "v".into());
@@ -101,7 +128,10 @@ fn table_round_trip_alter_and_rename() {
     assert_eq!(store.get_table("default", "events").unwrap(), None);
     assert_eq!(store.get_table("default", "events2").unwrap().unwrap(), t);
     // Partitions follow the renamed table.
-    assert_eq!(store.list_partitions("default", "events2").unwrap().len(), 1);
+    assert_eq!(
+        store.list_partitions("default", "events2").unwrap().len(),
+        1
+    );
     assert_eq!(store.list_tables("default").unwrap(), vec!["events2"]);
     store.drop_table("default", "events2").unwrap();
     assert!(store.list_tables("default").unwrap().is_empty());
@@ -118,18 +148,34 @@ fn partition_lifecycle() {
     store.create_table(&table("default", "logs")).unwrap();
     let p1 = partition("logs", "2024-01-02");
     let p2 = partition("logs", "2024-01-01");
-    store.add_partitions(&[p1.clone(), p2.clone()], false).unwrap();
-    assert!(matches!(store.add_partitions(&[p1.clone()], false), Err(MetastoreError::AlreadyExists(_))));
-    store.add_partitions(&[p1.clone()], true).unwrap();
+    store
+        .add_partitions(&[p1.clone(), p2.clone()], false)
+        .unwrap();
+    assert!(matches!(
+        store.add_partitions(std::slice::from_ref(&p1), false),
+        Err(MetastoreError::AlreadyExists(_))
+    ));
+    store
+        .add_partitions(std::slice::from_ref(&p1), true)
+        .unwrap();
     let listed = store.list_partitions("default", "logs").unwrap();
     assert_eq!(listed, vec![p2.clone(), p1.clone()]);
 
     let mut moved = p1.clone();
     moved.storage.location = "/elsewhere".into();
     store.alter_partition(&moved).unwrap();
-    assert_eq!(store.get_partition("default", "logs", &p1.values).unwrap().unwrap(), moved);
+    assert_eq!(
+        store
+            .get_partition("default", "logs", &p1.values)
+            .unwrap()
+            .unwrap(),
+        moved
+    );
     store.drop_partition("default", "logs", &p1.values).unwrap();
-    assert_eq!(store.get_partition("default", "logs", &p1.values).unwrap(), None);
+    assert_eq!(
+        store.get_partition("default", "logs", &p1.values).unwrap(),
+        None
+    );
     assert!(matches!(
         store.get_partition("default", "logs", &["a".into(), "b".into()]),
         Err(MetastoreError::InvalidOperation(_))
@@ -147,7 +193,9 @@ fn two_handles_on_one_file_write_concurrently() {
         .map(|(w, store)| {
             std::thread::spawn(move || {
                 for i in 0..25 {
-                    store.create_table(&table("default", &format!("t_{w}_{i}"))).unwrap();
+                    store
+                        .create_table(&table("default", &format!("t_{w}_{i}")))
+                        .unwrap();
                 }
             })
         })
