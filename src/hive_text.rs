@@ -4,6 +4,9 @@
 
 use std::fmt::Write;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
 use datafusion::arrow::array::{
     Array, AsArray, BooleanArray, Date32Array, Float32Array, Float64Array, Int8Array, Int16Array,
     Int32Array, Int64Array, MapArray, StructArray, TimestampNanosecondArray,
@@ -291,7 +294,11 @@ fn write_primitive(
                 DataType::BinaryView => array.as_binary_view().value(row),
                 _ => array.as_fixed_size_binary().value(row),
             };
-            out.push_str(&String::from_utf8_lossy(bytes));
+            match style {
+                // LazySimpleSerDe stores binary values base64-encoded.
+                Style::Text { .. } => out.push_str(&BASE64.encode(bytes)),
+                Style::Cli => out.push_str(&String::from_utf8_lossy(bytes)),
+            }
         }
         _ => {
             let options = FormatOptions::default().with_null("NULL");

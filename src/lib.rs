@@ -16,7 +16,7 @@
 //! - [`driver`]: sessions, settings, variable substitution, statement dispatch.
 //! - [`parser`]: HiveQL to [`parser::HiveStatement`] (sqlparser for queries).
 //! - [`analyzer`]: resolves tables and views against the catalog and plans queries.
-//! - optimizer: DataFusion's rule-based optimizer, run when a plan executes.
+//! - [`optimizer`]: DataFusion's rule-based optimizers, steered by Hive's optimizer settings.
 //! - [`execution`]: table scans (text and Parquet), atomic writes, DDL, commands.
 //! - [`cli`]: the `apiary` command: batch scripts and the REPL.
 //! - `apiary_metastore`: the catalog, in its own crate.
@@ -29,6 +29,7 @@ pub mod error;
 pub mod execution;
 pub mod functions;
 pub mod hive_text;
+pub mod optimizer;
 pub mod parser;
 pub mod types;
 

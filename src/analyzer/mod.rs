@@ -13,7 +13,7 @@ use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::planner::{ParserOptions, SqlToRel};
 use datafusion::sql::resolve::resolve_table_references;
-use datafusion::sql::sqlparser::ast::{Query, Statement};
+use datafusion::sql::sqlparser::ast::{Expr, Ident, Query, SelectItem, SetExpr, Statement};
 use futures::future::BoxFuture;
 
 use crate::analysis_err;
@@ -29,7 +29,36 @@ const MAX_VIEW_DEPTH: usize = 32;
 /// Plans a query in the session's current database.
 pub async fn plan_query(session: &Session, query: &Query) -> Result<LogicalPlan> {
     let database = session.current_database().to_string();
-    plan_in_database(session, query, database, 0).await
+    let mut query = query.clone();
+    name_unnamed_columns(&mut query);
+    plan_in_database(session, &query, database, 0).await
+}
+
+/// Hive names a result column that is neither a column reference nor aliased `_c<position>`
+/// (`select a, a + 1` gives `a`, `_c1`): the names users see in headers, CTAS tables and views.
+fn name_unnamed_columns(query: &mut Query) {
+    let mut body = query.body.as_mut();
+    loop {
+        match body {
+            SetExpr::Select(select) => {
+                for (position, item) in select.projection.iter_mut().enumerate() {
+                    if let SelectItem::UnnamedExpr(expr) = item
+                        && !matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+                    {
+                        let alias = Ident::new(format!("_c{position}"));
+                        *item = SelectItem::ExprWithAlias {
+                            expr: expr.clone(),
+                            alias,
+                        };
+                    }
+                }
+                return;
+            }
+            SetExpr::SetOperation { left, .. } => body = left.as_mut(),
+            SetExpr::Query(inner) => body = inner.body.as_mut(),
+            _ => return,
+        }
+    }
 }
 
 fn plan_in_database<'a>(

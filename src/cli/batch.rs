@@ -124,6 +124,7 @@ pub fn report_time(output: &StatementOutput, started: Instant) {
 /// where the failing statement starts.
 pub fn report_error(error: &ApiaryError, source: &str, line: u64, column: u64) {
     match error {
+        ApiaryError::Cancelled => eprintln!("Query cancelled."),
         ApiaryError::Parse(parse) => {
             let located = parse.clone().offset_by(line, column);
             eprintln!(

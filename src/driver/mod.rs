@@ -24,6 +24,7 @@ pub use catalog::TableEntry;
 use crate::config::ApiaryConfig;
 use crate::error::{ApiaryError, Result};
 use crate::execution;
+use crate::optimizer;
 use crate::parser::{self, HiveStatement, SetCommand};
 use settings::Settings;
 use variables::Variables;
@@ -99,7 +100,7 @@ impl Session {
         let user = std::env::var("USER").unwrap_or_else(|_| "apiary".to_string());
         Session {
             engine,
-            ctx: new_context(),
+            ctx: new_context(datafusion_config(), &Settings::default()),
             current_database: "default".to_string(),
             settings: Settings::default(),
             hivevars: BTreeMap::new(),
@@ -176,8 +177,14 @@ impl Session {
             S::Set(command) => self.run_set(command),
             S::Reset(name) => {
                 self.settings.reset(name.as_deref());
+                let optimizer_setting = name
+                    .as_deref()
+                    .is_some_and(|n| optimizer::OPTIMIZER_SETTINGS.contains(&n));
+                if optimizer_setting {
+                    self.ctx = new_context(self.ctx.copied_config(), &self.settings);
+                }
                 if name.is_none() {
-                    self.ctx = new_context();
+                    self.ctx = new_context(datafusion_config(), &self.settings);
                 }
                 Ok(StatementOutput::Done)
             }
@@ -342,9 +349,9 @@ impl Drop for Session {
     }
 }
 
-/// A DataFusion context with Hive's settings and functions.
-fn new_context() -> SessionContext {
-    let ctx = SessionContext::new_with_config(datafusion_config());
+/// A DataFusion context with Hive's functions and the optimizer `settings` ask for.
+fn new_context(config: SessionConfig, settings: &Settings) -> SessionContext {
+    let ctx = SessionContext::new_with_state(optimizer::session_state(config, settings));
     crate::functions::register_hive_functions(&ctx);
     ctx
 }

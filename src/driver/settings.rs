@@ -47,6 +47,21 @@ pub const KNOWN_SETTINGS: &[SettingDef] = &[
         doc: "Keep numRows, numFiles and totalSize current on writes.",
     },
     SettingDef {
+        name: "hive.optimize.ppd",
+        default: "true",
+        doc: "Push predicates down towards the scans (DataFusion's push_down_filter rule).",
+    },
+    SettingDef {
+        name: "hive.auto.convert.join",
+        default: "true",
+        doc: "Run joins with a small side as map joins (broadcast hash joins).",
+    },
+    SettingDef {
+        name: "hive.auto.convert.join.noconditionaltask.size",
+        default: "10000000",
+        doc: "Largest small side, in bytes, of a join run as a map join.",
+    },
+    SettingDef {
         name: "apiary.output.format",
         default: "",
         doc: "Overrides the CLI's result format: table, tsv, csv or json.",

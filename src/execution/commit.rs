@@ -75,8 +75,8 @@ impl Staging {
     }
 
     /// Makes the staged files the directory's data: added to it, or replacing it if
-    /// `overwrite`. Returns the committed files' final paths.
-    pub fn commit(mut self, overwrite: bool) -> Result<Vec<PathBuf>> {
+    /// `overwrite`.
+    pub fn commit(mut self, overwrite: bool) -> Result<()> {
         let deletes = if overwrite {
             list_data_files(&self.target)?
                 .into_iter()
@@ -116,8 +116,7 @@ impl Staging {
         // Committed: from here on the write happens, now or at the next recovery.
         self.committed = true;
         apply(&manifest)?;
-        remove_dir(&self.dir)?;
-        Ok(manifest.moves.into_iter().map(|(_, to)| to).collect())
+        remove_dir(&self.dir)
     }
 }
 
@@ -155,15 +154,57 @@ fn apply(manifest: &Manifest) -> Result<()> {
     }
     for (from, to) in &manifest.moves {
         if from.exists() {
-            std::fs::rename(from, to).map_err(|e| {
-                ApiaryError::io(
-                    format!("cannot move {} to {}", from.display(), to.display()),
-                    e,
-                )
-            })?;
+            move_without_replacing(from, to)?;
         }
     }
     Ok(())
+}
+
+/// Moves `from` to `to`, or to `to_copy_N` if another writer took `to` meanwhile: a hard
+/// link never replaces an existing file, so concurrent writers cannot lose each other's data.
+fn move_without_replacing(from: &Path, to: &Path) -> Result<()> {
+    let io = |e| {
+        ApiaryError::io(
+            format!("cannot move {} to {}", from.display(), to.display()),
+            e,
+        )
+    };
+    let mut destination = to.to_path_buf();
+    let mut copy = 0;
+    loop {
+        match std::fs::hard_link(from, &destination) {
+            Ok(()) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if same_file(from, &destination) {
+                    // Linked by an earlier attempt that died before removing the source.
+                    break;
+                }
+                copy += 1;
+                let name = to
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                destination = to.with_file_name(format!("{name}_copy_{copy}"));
+            }
+            // No hard links on this file system: a plain rename.
+            Err(_) => return std::fs::rename(from, to).map_err(io),
+        }
+    }
+    std::fs::remove_file(from).map_err(io)
+}
+
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_a: &Path, _b: &Path) -> bool {
+    false
 }
 
 fn remove_dir(dir: &Path) -> Result<()> {
@@ -259,6 +300,35 @@ mod tests {
             1,
             "no staging left"
         );
+    }
+
+    #[test]
+    fn concurrent_commits_never_replace_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = Staging::create(dir.path()).unwrap();
+        let mut second = Staging::create(dir.path()).unwrap();
+        std::fs::write(first.next_file_path(), "first").unwrap();
+        std::fs::write(second.next_file_path(), "second").unwrap();
+        // Both chose their destination before either moved in.
+        let first_manifest = Manifest {
+            deletes: vec![],
+            moves: vec![(first.dir.join("000000_0"), dir.path().join("000000_0"))],
+        };
+        let second_manifest = Manifest {
+            deletes: vec![],
+            moves: vec![(second.dir.join("000000_0"), dir.path().join("000000_0"))],
+        };
+        apply(&first_manifest).unwrap();
+        apply(&second_manifest).unwrap();
+        first.committed = true;
+        second.committed = true;
+        let mut contents: Vec<String> = list_data_files(dir.path())
+            .unwrap()
+            .iter()
+            .map(|f| std::fs::read_to_string(&f.path).unwrap())
+            .collect();
+        contents.sort();
+        assert_eq!(contents, vec!["first", "second"]);
     }
 
     #[test]

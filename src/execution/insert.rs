@@ -65,7 +65,8 @@ pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOu
                     location: target.display().to_string(),
                     ..table.storage.clone()
                 },
-                parameters: BTreeMap::new(),
+                // A new partition starts from zero rows.
+                parameters: BTreeMap::from([("numRows".to_string(), "0".to_string())]),
             });
             update_basic_stats(
                 session,

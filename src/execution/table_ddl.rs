@@ -60,6 +60,11 @@ pub async fn create(session: &mut Session, create: CreateTable) -> Result<Statem
             "Table already exists: {database_name}.{name}"
         ));
     }
+    if create.temporary && !create.partitioned_by.is_empty() {
+        return Err(analysis_err!(
+            "Partition columns are not supported on temporary tables"
+        ));
+    }
     let location = match (&create.location, create.temporary) {
         (Some(location), _) => local_path(location).display().to_string(),
         (None, true) => session
@@ -75,6 +80,15 @@ pub async fn create(session: &mut Session, create: CreateTable) -> Result<Statem
         parameters.insert("comment".into(), comment.clone());
     }
     parameters.insert("transient_lastDdlTime".into(), now().to_string());
+    if create.location.is_none()
+        && create.as_query.is_none()
+        && session.setting_bool("hive.stats.autogather")
+    {
+        // A new managed table starts empty, with its basic statistics known.
+        for key in ["numFiles", "numRows", "totalSize"] {
+            parameters.insert(key.into(), "0".into());
+        }
+    }
     if create.external {
         parameters.insert("EXTERNAL".into(), "TRUE".into());
     }
@@ -137,10 +151,7 @@ pub async fn create(session: &mut Session, create: CreateTable) -> Result<Statem
                 .map(|f| {
                     let data_type = HiveType::from_arrow(f.data_type())
                         .map_err(|e| analysis_err!("CTAS column {}: {e}", f.name()))?;
-                    Ok(Column::new(
-                        ctas_column_name(f.name()),
-                        data_type.to_string(),
-                    ))
+                    Ok(Column::new(f.name().to_lowercase(), data_type.to_string()))
                 })
                 .collect::<Result<_>>()?;
             Some(conform_to_table(plan, &table, &[])?)
@@ -180,27 +191,6 @@ pub async fn create(session: &mut Session, create: CreateTable) -> Result<Statem
         return Err(error.into());
     }
     Ok(StatementOutput::Done)
-}
-
-/// A CTAS column name Hive would accept: expressions get `_c<n>`-free sanitised names.
-fn ctas_column_name(name: &str) -> String {
-    let cleaned: String = name
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let trimmed = cleaned.trim_matches('_');
-    if trimmed.is_empty() {
-        "_col".to_string()
-    } else {
-        trimmed.to_string()
-    }
 }
 
 fn new_table(database: &str, name: &str, session: &Session, table_type: TableType) -> Table {

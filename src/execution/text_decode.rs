@@ -5,12 +5,16 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanBuilder, ListArray, MapArray, RecordBatch, StringBuilder, StructArray,
+    Array, ArrayRef, BinaryBuilder, BooleanBuilder, ListArray, MapArray, RecordBatch,
+    StringBuilder, StructArray,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, FieldRef, Fields, SchemaRef};
 use datafusion::error::{DataFusionError, Result};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT as BASE64;
 
 use super::format::TextSerde;
 
@@ -141,6 +145,7 @@ enum ColumnBuilder {
         texts: StringBuilder,
     },
     Boolean(BooleanBuilder),
+    Binary(BinaryBuilder),
     List {
         field: FieldRef,
         child: Box<ColumnBuilder>,
@@ -165,6 +170,7 @@ impl ColumnBuilder {
     fn new(data_type: &DataType) -> ColumnBuilder {
         match data_type {
             DataType::Boolean => ColumnBuilder::Boolean(BooleanBuilder::new()),
+            DataType::Binary => ColumnBuilder::Binary(BinaryBuilder::new()),
             DataType::List(field) => ColumnBuilder::List {
                 field: field.clone(),
                 child: Box::new(ColumnBuilder::new(field.data_type())),
@@ -224,6 +230,14 @@ impl ColumnBuilder {
                 Some(t) if t.eq_ignore_ascii_case(b"true") => builder.append_value(true),
                 Some(t) if t.eq_ignore_ascii_case(b"false") => builder.append_value(false),
                 _ => builder.append_null(),
+            },
+            ColumnBuilder::Binary(builder) => match text {
+                None => builder.append_null(),
+                // Base64 as Hive writes it; anything else is taken as the bytes themselves.
+                Some(t) => match BASE64.decode(t) {
+                    Ok(bytes) => builder.append_value(bytes),
+                    Err(_) => builder.append_value(unescape(t, serde.escape)),
+                },
             },
             ColumnBuilder::List {
                 child,
@@ -323,6 +337,7 @@ impl ColumnBuilder {
                 }
             }
             ColumnBuilder::Boolean(mut builder) => Arc::new(builder.finish()),
+            ColumnBuilder::Binary(mut builder) => Arc::new(builder.finish()),
             ColumnBuilder::List {
                 field,
                 child,

@@ -102,7 +102,7 @@ impl HiveParser<'_> {
             }
             return Ok(HiveStatement::ShowPartitions { table });
         }
-        Err(self.error_at(&token, format!("SHOW {} is not supported yet", token.token)))
+        Err(self.error_at(&token, format!("Not supported yet: SHOW {}", token.token)))
     }
 
     /// `[LIKE] 'pattern'`

@@ -193,14 +193,18 @@ impl HiveParser<'_> {
             } else if self.words(&["ROW", "FORMAT"]) {
                 create.row_format = self.row_format()?;
             } else if self.words(&["STORED", "AS"]) {
-                let format_token = self.peek();
-                let format = self.identifier()?;
-                if format == "inputformat" {
-                    return Err(
-                        self.not_supported(&format_token, "STORED AS INPUTFORMAT ... OUTPUTFORMAT")
-                    );
+                if self.word("INPUTFORMAT") {
+                    let format_token = self.peek();
+                    let input = self.string()?;
+                    self.expect_word("OUTPUTFORMAT")?;
+                    self.string()?;
+                    let format = storage_format_of_input_class(&input).ok_or_else(|| {
+                        self.not_supported(&format_token, &format!("INPUTFORMAT '{input}'"))
+                    })?;
+                    create.stored_as = Some(format.to_string());
+                } else {
+                    create.stored_as = Some(self.identifier()?.to_uppercase());
                 }
-                create.stored_as = Some(format.to_uppercase());
             } else if self.words(&["STORED", "BY"]) {
                 return Err(self.not_supported(&token, "STORED BY (storage handlers)"));
             } else if self.word("LOCATION") {
@@ -423,9 +427,18 @@ impl HiveParser<'_> {
         } else {
             return Err(self.error_at(
                 &token,
-                format!("ALTER TABLE {} is not supported yet", token.token),
+                format!("Not supported yet: ALTER TABLE ... {}", token.token),
             ));
         };
         Ok(HiveStatement::AlterTable { name, action })
+    }
+}
+
+/// The `STORED AS` name of a Hive input format class Apiary reads.
+fn storage_format_of_input_class(class: &str) -> Option<&'static str> {
+    match class {
+        "org.apache.hadoop.mapred.TextInputFormat" => Some("TEXTFILE"),
+        "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat" => Some("PARQUET"),
+        _ => None,
     }
 }

@@ -134,10 +134,7 @@ impl HiveParser<'_> {
             Keyword::LOAD => self.parse_load(),
             Keyword::INSERT => self.parse_insert(),
             Keyword::EXPLAIN => self.parse_explain(),
-            Keyword::FROM => Err(self.not_supported(
-                &token,
-                "FROM-first statements (multi-insert) are not supported yet",
-            )),
+            Keyword::FROM => Err(self.not_supported(&token, "FROM ... INSERT (multi-insert)")),
             _ => Err(self.error_at(
                 &token,
                 format!("cannot recognize input near '{}'", word.value),
@@ -347,7 +344,7 @@ impl HiveParser<'_> {
     }
 
     fn not_supported(&self, token: &TokenWithSpan, message: &str) -> ParseError {
-        ParseError::at(token.span.start, format!("{message} (not supported yet)"))
+        ParseError::at(token.span.start, format!("Not supported yet: {message}"))
     }
 
     /// The statement text from `location` to the end, as the user wrote it.

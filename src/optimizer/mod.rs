@@ -1,0 +1,143 @@
+//! The optimizer: DataFusion's rule-based logical and physical optimizers, steered by Hive's
+//! optimizer settings. It owns the list of logical rules a session runs; Apiary's own rules
+//! (the cost-based join order among them) join the list here.
+//!
+//! Hive settings and what they change:
+//! - `hive.optimize.ppd` (default true): predicate pushdown. Off, DataFusion's
+//!   `push_down_filter` rule does not run, so filters stay where the query wrote them.
+//! - `hive.auto.convert.join` (default true) with `hive.auto.convert.join.noconditionaltask.size`
+//!   (bytes, default 10000000): Hive turns a join whose small side fits the size into a map
+//!   join (the small side broadcast to every task). DataFusion's equivalent is a hash join that
+//!   collects its build side once, used below `hash_join_single_partition_threshold` bytes;
+//!   the Hive size becomes that threshold, and turning the conversion off sets it to zero.
+
+use std::sync::Arc;
+
+use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::optimizer::{Optimizer, OptimizerRule};
+use datafusion::prelude::SessionConfig;
+
+use crate::driver::settings::Settings;
+
+/// The settings this module reads; changing one rebuilds the session's planner.
+pub const OPTIMIZER_SETTINGS: &[&str] = &[
+    "hive.optimize.ppd",
+    "hive.auto.convert.join",
+    "hive.auto.convert.join.noconditionaltask.size",
+];
+
+/// The name of DataFusion's predicate pushdown rule.
+const PUSH_DOWN_FILTER: &str = "push_down_filter";
+
+/// A session state running DataFusion's features with the optimizer as `settings` ask.
+pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionState {
+    let predicate_pushdown = settings.get_bool("hive.optimize.ppd");
+    let rules: Vec<Arc<dyn OptimizerRule + Send + Sync>> = Optimizer::new()
+        .rules
+        .into_iter()
+        .filter(|rule| predicate_pushdown || rule.name() != PUSH_DOWN_FILTER)
+        .collect();
+
+    let optimizer = &mut config.options_mut().optimizer;
+    if settings.get_bool("hive.auto.convert.join") {
+        let map_join_size = settings
+            .get("hive.auto.convert.join.noconditionaltask.size")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(10_000_000);
+        optimizer.hash_join_single_partition_threshold = map_join_size;
+    } else {
+        optimizer.hash_join_single_partition_threshold = 0;
+        optimizer.hash_join_single_partition_threshold_rows = 0;
+    }
+
+    SessionStateBuilder::new()
+        .with_config(config)
+        .with_default_features()
+        .with_optimizer_rules(rules)
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Int32Array, RecordBatch};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::datasource::MemTable;
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+
+    async fn optimized_plan(settings: &Settings) -> String {
+        let ctx = SessionContext::new_with_state(session_state(SessionConfig::new(), settings));
+        let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int32, true)]));
+        let batch =
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(vec![1, 2]))])
+                .unwrap();
+        for name in ["t", "u"] {
+            let table = MemTable::try_new(schema.clone(), vec![vec![batch.clone()]]).unwrap();
+            ctx.register_table(name, Arc::new(table)).unwrap();
+        }
+        let frame = ctx
+            .sql("select t.a from t join u on t.a = u.a where t.a > 1")
+            .await
+            .unwrap();
+        frame
+            .into_optimized_plan()
+            .unwrap()
+            .display_indent()
+            .to_string()
+    }
+
+    fn line_of(plan: &str, prefix: &str) -> usize {
+        plan.lines()
+            .position(|l| l.trim_start().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in\n{plan}"))
+    }
+
+    #[tokio::test]
+    async fn predicate_pushdown_follows_hive_optimize_ppd() {
+        let on = optimized_plan(&Settings::default()).await;
+        // Pushed below the join: the filter appears after (under) the Join line.
+        assert!(line_of(&on, "Filter") > line_of(&on, "Inner Join"), "{on}");
+
+        let mut settings = Settings::default();
+        settings.set("hive.optimize.ppd", "false");
+        let off = optimized_plan(&settings).await;
+        assert!(
+            line_of(&off, "Filter") < line_of(&off, "Inner Join"),
+            "{off}"
+        );
+    }
+
+    #[test]
+    fn map_join_size_becomes_the_broadcast_threshold() {
+        let mut settings = Settings::default();
+        settings.set("hive.auto.convert.join.noconditionaltask.size", "12345");
+        let state = session_state(SessionConfig::new(), &settings);
+        assert_eq!(
+            state
+                .config_options()
+                .optimizer
+                .hash_join_single_partition_threshold,
+            12345
+        );
+
+        settings.set("hive.auto.convert.join", "false");
+        let state = session_state(SessionConfig::new(), &settings);
+        assert_eq!(
+            state
+                .config_options()
+                .optimizer
+                .hash_join_single_partition_threshold,
+            0
+        );
+        assert_eq!(
+            state
+                .config_options()
+                .optimizer
+                .hash_join_single_partition_threshold_rows,
+            0
+        );
+    }
+}

@@ -1,0 +1,194 @@
+//! Statements whose effects are on disk or in text that changes run to run: data files,
+//! LOAD's file moves, SHOW CREATE TABLE, DESCRIBE FORMATTED, EXPLAIN, concurrent processes.
+
+use crate::{Sandbox, files_in};
+
+#[test]
+fn text_files_are_written_in_hive_format() {
+    let sandbox = Sandbox::new();
+    sandbox.sql(
+        "create table t (id int, tags array<string>, m map<string,int>, s struct<a:int,b:string>, d double, n string, b binary);
+         insert into t values (1, array('x', 'y'), map('k', 2), named_struct('a', 3, 'b', 'z'), 1e10, null, 'hi')",
+    );
+    let dir = sandbox.warehouse().join("t");
+    assert_eq!(files_in(&dir), vec!["000000_0"]);
+    let content = std::fs::read(dir.join("000000_0")).expect("data file");
+    assert_eq!(
+        content,
+        b"1\x01x\x02y\x01k\x032\x013\x02z\x011.0E10\x01\\N\x01aGk=\n".to_vec()
+    );
+}
+
+#[test]
+fn show_create_table_round_trips() {
+    let sandbox = Sandbox::new();
+    sandbox.sql(
+        "create table src (id int comment 'the key', tags array<string>) comment 'source'
+         partitioned by (dt string)
+         row format delimited fields terminated by ',' collection items terminated by '|' null defined as ''
+         stored as textfile tblproperties ('team'='data')",
+    );
+    let ddl = sandbox.sql("show create table src");
+    assert!(ddl.starts_with("CREATE TABLE `default`.`src`("), "{ddl}");
+    assert!(
+        ddl.contains("COMMENT 'source'") && ddl.contains("'field.delim'=','"),
+        "{ddl}"
+    );
+    sandbox.sql("create database copy");
+    let copy_ddl = ddl.replace("`default`.`src`", "`copy`.`src`").replace(
+        &format!("'{}'", sandbox.warehouse().join("src").display()),
+        &format!(
+            "'{}'",
+            sandbox.warehouse().join("copy.db").join("src").display()
+        ),
+    );
+    sandbox.sql(&copy_ddl);
+    assert_eq!(
+        sandbox.sql("describe copy.src"),
+        sandbox.sql("describe default.src")
+    );
+    sandbox.sql("insert into copy.src partition (dt='d') values (1, array('a', 'b'))");
+    let file = sandbox
+        .warehouse()
+        .join("copy.db")
+        .join("src")
+        .join("dt=d")
+        .join("000000_0");
+    assert_eq!(std::fs::read_to_string(file).expect("data file"), "1,a|b\n");
+}
+
+#[test]
+fn describe_formatted_shows_storage_and_statistics() {
+    let sandbox = Sandbox::new();
+    sandbox.sql("create table t (id int) stored as parquet; insert into t values (1), (2), (3)");
+    let out = sandbox.sql("describe formatted t");
+    for expected in [
+        "# col_name\tdata_type\tcomment",
+        "Table Type:\tMANAGED_TABLE",
+        "\tnumRows\t3",
+        "\tnumFiles\t1",
+        "SerDe Library:\torg.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+    let location = format!("Location:\t{}", sandbox.warehouse().join("t").display());
+    assert!(out.contains(&location), "{out}");
+    let out = sandbox.sql("describe extended t");
+    assert!(out.contains("Detailed Table Information"), "{out}");
+}
+
+#[test]
+fn load_data_moves_or_copies_files() {
+    let sandbox = Sandbox::new();
+    sandbox.sql("create table t (a int, b string) row format delimited fields terminated by ','");
+    let local = sandbox.write("local.csv", "1,x\n2,y\n");
+    sandbox.sql(&format!(
+        "load data local inpath '{}' into table t",
+        local.display()
+    ));
+    assert!(local.exists(), "LOCAL copies");
+    let moved = sandbox.write("moved.csv", "3,z\n");
+    sandbox.sql(&format!(
+        "load data inpath '{}' into table t",
+        moved.display()
+    ));
+    assert!(!moved.exists(), "without LOCAL the file moves");
+    assert_eq!(sandbox.sql("select sum(a), count(*) from t"), "6\t3\n");
+    assert_eq!(
+        files_in(&sandbox.warehouse().join("t")),
+        vec!["local.csv", "moved.csv"]
+    );
+
+    // Loading the same name again keeps both, as Hive does.
+    sandbox.sql(&format!(
+        "load data local inpath '{}' into table t",
+        local.display()
+    ));
+    assert_eq!(
+        files_in(&sandbox.warehouse().join("t")),
+        vec!["local.csv", "local.csv_copy_1", "moved.csv"]
+    );
+
+    let dir = sandbox.dir.path().join("batch");
+    std::fs::create_dir(&dir).expect("dir");
+    std::fs::write(dir.join("part1"), "10,a\n").expect("write");
+    std::fs::write(dir.join("part2"), "20,b\n").expect("write");
+    std::fs::write(dir.join(".hidden"), "99,h\n").expect("write");
+    sandbox.sql(&format!(
+        "load data local inpath '{}' overwrite into table t",
+        dir.display()
+    ));
+    assert_eq!(sandbox.sql("select sum(a) from t"), "30\n");
+
+    sandbox.sql("create table p (a int, b string) partitioned by (dt string) row format delimited fields terminated by ','");
+    sandbox.sql(&format!(
+        "load data local inpath '{}' into table p partition (dt='2024-01-01')",
+        local.display()
+    ));
+    assert_eq!(sandbox.sql("show partitions p"), "dt=2024-01-01\n");
+    assert_eq!(
+        sandbox.sql("select dt, sum(a) from p group by dt"),
+        "2024-01-01\t3\n"
+    );
+    assert!(
+        sandbox
+            .warehouse()
+            .join("p")
+            .join("dt=2024-01-01")
+            .join("local.csv")
+            .exists()
+    );
+}
+
+#[test]
+fn drop_removes_managed_data_and_keeps_external() {
+    let sandbox = Sandbox::new();
+    let external = sandbox.dir.path().join("ext");
+    sandbox.sql(&format!(
+        "create table m (a int); insert into m values (1);
+         create external table e (a int) location '{}'; insert into e values (2)",
+        external.display()
+    ));
+    assert!(sandbox.warehouse().join("m").exists());
+    sandbox.sql("drop table m; drop table e");
+    assert!(!sandbox.warehouse().join("m").exists());
+    assert_eq!(files_in(&external), vec!["000000_0"]);
+
+    sandbox.sql("create database d; create table d.t (a int); insert into d.t values (1)");
+    assert!(sandbox.warehouse().join("d.db").join("t").exists());
+    sandbox.sql("drop database d cascade");
+    assert!(!sandbox.warehouse().join("d.db").exists());
+}
+
+#[test]
+fn explain_shows_the_plan() {
+    let sandbox = Sandbox::new();
+    sandbox.sql("create table t (a int, b string)");
+    let out = sandbox.sql("explain select b, count(*) from t where a > 1 group by b");
+    assert!(
+        out.contains("logical_plan") && out.contains("Aggregate") && out.contains("TableScan: t"),
+        "{out}"
+    );
+    assert!(out.contains("physical_plan"), "{out}");
+    let out = sandbox.sql("explain insert into t select a + 1, b from t");
+    assert!(out.contains("Projection"), "{out}");
+}
+
+#[test]
+fn two_processes_share_one_metastore() {
+    let sandbox = Sandbox::new();
+    sandbox.sql("create database shared");
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let script: String = (0..15)
+                .map(|i| format!("create table shared.t_{w}_{i} (a int); insert into shared.t_{w}_{i} values ({i});\n"))
+                .collect();
+            sandbox.command().args(["-S", "-e", &script]).spawn().expect("start writer")
+        })
+        .collect();
+    for mut writer in writers {
+        assert!(writer.wait().expect("writer").success());
+    }
+    assert_eq!(sandbox.sql("show tables in shared").lines().count(), 30);
+    assert_eq!(sandbox.sql("select sum(a) from shared.t_1_14"), "14\n");
+}
