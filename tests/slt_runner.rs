@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use apiary::cli::output::rendered_rows;
 use apiary::config::ApiaryConfig;
-use apiary::hive_text::{Style, write_value};
 use apiary::{Engine, Session, StatementOutput};
 use async_trait::async_trait;
 use sqllogictest::{DBOutput, DefaultColumnType};
@@ -41,26 +41,21 @@ impl sqllogictest::AsyncDB for ApiaryDb {
         Ok(match output {
             StatementOutput::Done => DBOutput::StatementComplete(0),
             StatementOutput::Rows { schema, batches } => {
-                let mut rows = Vec::new();
-                for batch in &batches {
-                    for row in 0..batch.num_rows() {
-                        rows.push(
-                            batch
-                                .columns()
-                                .iter()
-                                .map(|column| {
-                                    let mut value = String::new();
-                                    write_value(&mut value, column.as_ref(), row, &Style::Cli);
-                                    if value.is_empty() {
-                                        "(empty)".to_string()
-                                    } else {
-                                        value
-                                    }
-                                })
-                                .collect(),
-                        );
-                    }
-                }
+                // sqllogictest writes an empty string as `(empty)`.
+                let rows = rendered_rows(&batches)
+                    .into_iter()
+                    .map(|row| {
+                        row.into_iter()
+                            .map(|v| {
+                                if v.is_empty() {
+                                    "(empty)".to_string()
+                                } else {
+                                    v
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect();
                 DBOutput::Rows {
                     types: vec![DefaultColumnType::Any; schema.fields().len()],
                     rows,

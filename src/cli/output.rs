@@ -9,7 +9,7 @@ use super::args::OutputFormat;
 use crate::hive_text::{Style, write_value};
 
 /// Every row's values rendered as the Hive CLI prints them.
-fn rendered_rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
+pub fn rendered_rows(batches: &[RecordBatch]) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for batch in batches {
         for row in 0..batch.num_rows() {

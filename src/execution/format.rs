@@ -79,6 +79,13 @@ pub fn storage_descriptor(
         parameters
             .entry("serialization.format".into())
             .or_insert_with(|| "1".into());
+        // Hive 3 calls it collection.delim; Hive 2 and earlier (and Spark's Hive 2.3 SerDe)
+        // read only the old, misspelled key. Both are written so that every reader agrees.
+        if let Some(delimiter) = parameters.get("collection.delim").cloned() {
+            parameters
+                .entry("colelction.delim".into())
+                .or_insert(delimiter);
+        }
     }
     Ok(StorageDescriptor {
         location,

@@ -2,22 +2,14 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::storage::{delete_storage, insert_params, insert_storage, load_params, load_storage};
+use super::storage::{
+    delete_storage, insert_params, insert_storage, load_params, load_partition_keys, load_storage,
+};
 use crate::{MetastoreError, Partition, Result, partition_name};
 
 /// The partition name of `values` for table `tbl_id`, from the table's keys.
 fn name_of(tx: &Transaction<'_>, tbl_id: i64, values: &[String]) -> Result<String> {
-    let mut statement = tx.prepare_cached(
-        "SELECT PKEY_NAME, PKEY_TYPE FROM PARTITION_KEYS WHERE TBL_ID = ?1 ORDER BY INTEGER_IDX",
-    )?;
-    let keys = statement
-        .query_map([tbl_id], |row| {
-            Ok(crate::Column::new(
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let keys = load_partition_keys(tx, tbl_id)?;
     if keys.len() != values.len() {
         return Err(MetastoreError::InvalidOperation(format!(
             "partition spec has {} values but the table has {} partition keys",

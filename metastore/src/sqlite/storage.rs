@@ -55,18 +55,11 @@ pub(super) fn load_storage(tx: &Transaction<'_>, sd_id: i64) -> Result<StorageDe
                 ))
             },
         )?;
-    let mut statement = tx.prepare_cached(
+    let columns = load_columns(
+        tx,
         "SELECT COLUMN_NAME, TYPE_NAME, COMMENT FROM COLUMNS_V2 WHERE SD_ID = ?1 ORDER BY INTEGER_IDX",
+        sd_id,
     )?;
-    let columns = statement
-        .query_map([sd_id], |row| {
-            Ok(Column {
-                name: row.get(0)?,
-                type_name: row.get(1)?,
-                comment: row.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(StorageDescriptor {
         location,
         input_format,
@@ -79,6 +72,30 @@ pub(super) fn load_storage(tx: &Transaction<'_>, sd_id: i64) -> Result<StorageDe
         compressed,
         num_buckets,
     })
+}
+
+/// Columns from a query selecting name, type and comment for one owner id, in order.
+pub(super) fn load_columns(tx: &Transaction<'_>, sql: &str, id: i64) -> Result<Vec<Column>> {
+    let mut statement = tx.prepare_cached(sql)?;
+    let columns = statement
+        .query_map([id], |row| {
+            Ok(Column {
+                name: row.get(0)?,
+                type_name: row.get(1)?,
+                comment: row.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(columns)
+}
+
+/// The partition keys of table `tbl_id`, in order.
+pub(super) fn load_partition_keys(tx: &Transaction<'_>, tbl_id: i64) -> Result<Vec<Column>> {
+    load_columns(
+        tx,
+        "SELECT PKEY_NAME, PKEY_TYPE, PKEY_COMMENT FROM PARTITION_KEYS WHERE TBL_ID = ?1 ORDER BY INTEGER_IDX",
+        tbl_id,
+    )
 }
 
 pub(super) fn delete_storage(tx: &Transaction<'_>, sd_id: i64) -> Result<()> {

@@ -2,8 +2,10 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use super::storage::{delete_storage, insert_params, insert_storage, load_params, load_storage};
-use crate::{Column, MetastoreError, Result, Table, TableType};
+use super::storage::{
+    delete_storage, insert_params, insert_storage, load_params, load_partition_keys, load_storage,
+};
+use crate::{MetastoreError, Result, Table, TableType};
 
 pub(super) fn id_of(tx: &Transaction<'_>, database: &str, name: &str) -> Result<(i64, i64)> {
     let db_id = super::databases::id_of(tx, database)?;
@@ -97,19 +99,7 @@ pub(super) fn get(tx: &Transaction<'_>, database: &str, name: &str) -> Result<Op
     let table_type = TableType::from_hive_name(&kind).ok_or_else(|| {
         MetastoreError::InvalidOperation(format!("unknown table type {kind} for {database}.{name}"))
     })?;
-    let mut statement = tx.prepare_cached(
-        "SELECT PKEY_NAME, PKEY_TYPE, PKEY_COMMENT FROM PARTITION_KEYS
-         WHERE TBL_ID = ?1 ORDER BY INTEGER_IDX",
-    )?;
-    let partition_keys = statement
-        .query_map([tbl_id], |row| {
-            Ok(Column {
-                name: row.get(0)?,
-                type_name: row.get(1)?,
-                comment: row.get(2)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let partition_keys = load_partition_keys(tx, tbl_id)?;
     Ok(Some(Table {
         database: database.to_string(),
         name: name.to_string(),
