@@ -13,7 +13,10 @@ use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col};
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::planner::{ParserOptions, SqlToRel};
 use datafusion::sql::resolve::resolve_table_references;
-use datafusion::sql::sqlparser::ast::{Expr, Ident, Query, SelectItem, SetExpr, Statement};
+use datafusion::sql::sqlparser::ast::{
+    Expr, Ident, OrderBy, OrderByKind, Query, SelectItem, SetExpr, Statement, TableFactor,
+    TableWithJoins,
+};
 use futures::future::BoxFuture;
 
 use crate::analysis_err;
@@ -35,28 +38,75 @@ pub async fn plan_query(session: &Session, query: &Query) -> Result<LogicalPlan>
 }
 
 /// Hive names a result column that is neither a column reference nor aliased `_c<position>`
-/// (`select a, a + 1` gives `a`, `_c1`): the names users see in headers, CTAS tables and views.
+/// (`select a, a + 1` gives `a`, `_c1`), in every SELECT: the names users see in headers, CTAS
+/// tables and views, and that outer queries use for subquery columns (`s._c1`). An ORDER BY
+/// item equal to a renamed expression then names it, as Hive resolves ORDER BY against the
+/// select list (this keeps `SELECT DISTINCT a + 1 ... ORDER BY a + 1` valid).
 fn name_unnamed_columns(query: &mut Query) {
-    let mut body = query.body.as_mut();
-    loop {
-        match body {
-            SetExpr::Select(select) => {
-                for (position, item) in select.projection.iter_mut().enumerate() {
-                    if let SelectItem::UnnamedExpr(expr) = item
-                        && !matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
-                    {
-                        let alias = Ident::new(format!("_c{position}"));
-                        *item = SelectItem::ExprWithAlias {
-                            expr: expr.clone(),
-                            alias,
-                        };
-                    }
-                }
-                return;
+    if let Some(with) = &mut query.with {
+        for cte in &mut with.cte_tables {
+            name_unnamed_columns(&mut cte.query);
+        }
+    }
+    let mut renamed = Vec::new();
+    let orders_this_select = matches!(query.body.as_ref(), SetExpr::Select(_));
+    name_in_set_expr(query.body.as_mut(), &mut renamed);
+    if !orders_this_select {
+        return;
+    }
+    if let Some(OrderBy {
+        kind: OrderByKind::Expressions(items),
+        ..
+    }) = &mut query.order_by
+    {
+        for item in items {
+            if let Some((_, alias)) = renamed.iter().find(|(expr, _)| *expr == item.expr) {
+                item.expr = Expr::Identifier(alias.clone());
             }
-            SetExpr::SetOperation { left, .. } => body = left.as_mut(),
-            SetExpr::Query(inner) => body = inner.body.as_mut(),
-            _ => return,
+        }
+    }
+}
+
+/// Names the unnamed items of the SELECTs in `body`, recording in `renamed` those of its
+/// first SELECT, and names those of the subqueries in their FROM clauses.
+fn name_in_set_expr(body: &mut SetExpr, renamed: &mut Vec<(Expr, Ident)>) {
+    match body {
+        SetExpr::Select(select) => {
+            for (position, item) in select.projection.iter_mut().enumerate() {
+                if let SelectItem::UnnamedExpr(expr) = item
+                    && !matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+                {
+                    let alias = Ident::new(format!("_c{position}"));
+                    renamed.push((expr.clone(), alias.clone()));
+                    *item = SelectItem::ExprWithAlias {
+                        expr: expr.clone(),
+                        alias,
+                    };
+                }
+            }
+            for table in &mut select.from {
+                name_in_table(table);
+            }
+        }
+        SetExpr::SetOperation { left, right, .. } => {
+            name_in_set_expr(left, renamed);
+            name_in_set_expr(right, &mut Vec::new());
+        }
+        SetExpr::Query(inner) => name_unnamed_columns(inner),
+        _ => {}
+    }
+}
+
+fn name_in_table(table: &mut TableWithJoins) {
+    for factor in
+        std::iter::once(&mut table.relation).chain(table.joins.iter_mut().map(|j| &mut j.relation))
+    {
+        match factor {
+            TableFactor::Derived { subquery, .. } => name_unnamed_columns(subquery),
+            TableFactor::NestedJoin {
+                table_with_joins, ..
+            } => name_in_table(table_with_joins),
+            _ => {}
         }
     }
 }

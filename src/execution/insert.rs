@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use apiary_metastore::{Partition, Table};
 use datafusion::common::ScalarValue;
+use datafusion::functions::unicode::expr_fn::substring;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, col, lit, try_cast};
 
 use super::commit::Staging;
@@ -17,6 +18,7 @@ use crate::analyzer;
 use crate::driver::{Session, StatementOutput, TableEntry};
 use crate::error::{ApiaryError, Result};
 use crate::parser::{Insert, PartitionSpec};
+use crate::types::HiveType;
 
 pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOutput> {
     let entry = session.require_table(&insert.table)?;
@@ -193,7 +195,7 @@ pub fn conform_to_table(
             .collect()
     };
     let mut expressions: Vec<Expr> = Vec::with_capacity(targets.len());
-    for (field, source) in targets.iter().zip(sources) {
+    for ((field, column_def), source) in targets.iter().zip(&table.storage.columns).zip(sources) {
         let expr = match source {
             Some(index) => {
                 let column = col(produced[index].clone());
@@ -207,6 +209,13 @@ pub fn conform_to_table(
                 }
             }
             None => lit(ScalarValue::try_from(field.data_type())?),
+        };
+        // VARCHAR(n) and CHAR(n) keep at most n characters, as in Hive.
+        let expr = match HiveType::parse(&column_def.type_name) {
+            Ok(HiveType::Varchar(n) | HiveType::Char(n)) => {
+                substring(expr, lit(1i64), lit(i64::from(n)))
+            }
+            _ => expr,
         };
         expressions.push(expr.alias(field.name()));
     }

@@ -6,7 +6,7 @@ use datafusion::sql::sqlparser::ast::Query;
 
 use crate::analyzer;
 use crate::driver::{Session, StatementOutput};
-use crate::error::Result;
+use crate::error::{ApiaryError, Result};
 use crate::parser::HiveStatement;
 
 pub async fn run_query(session: &Session, query: &Query) -> Result<StatementOutput> {
@@ -32,7 +32,9 @@ pub async fn explain(
     let query = match statement {
         HiveStatement::Query(query) => query,
         HiveStatement::Insert(insert) => insert.query,
-        _ => unreachable!("the parser only accepts queries and INSERT after EXPLAIN"),
+        other => {
+            return Err(ApiaryError::NotSupported(format!("EXPLAIN of {other:?}")));
+        }
     };
     let plan = analyzer::plan_query(session, &query).await?;
     let explained = LogicalPlanBuilder::from(plan)

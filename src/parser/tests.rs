@@ -127,3 +127,37 @@ fn hive_literals_and_errors() {
     assert!(error.message.contains("unknown type"), "{}", error.message);
     assert_eq!((error.line, error.column), (1, 19));
 }
+
+#[test]
+fn malformed_input_is_an_error_not_a_panic() {
+    let deep = format!("select {}1{}", "(".repeat(500), ")".repeat(500));
+    for sql in [
+        "",
+        ";",
+        "select 'unterminated",
+        "select \"unterminated",
+        "select `unterminated",
+        "select '\\",
+        "create table t (a array<int)",
+        "create table t (a struct<>)",
+        "create table t (a map<int>)",
+        "create table t (a decimal(99,2))",
+        "create table t (a varchar(0))",
+        "create table t (a int) row format delimited fields terminated by",
+        "insert into t partition (",
+        "insert overwrite table t partition (a=-) select 1",
+        "load data inpath",
+        "describe",
+        "show",
+        "alter table t rename to",
+        "create view v as",
+        "select ${",
+        "select 1 /* unterminated comment",
+        "ÿ§ select ☃",
+        deep.as_str(),
+    ] {
+        let _ = parse_statement(sql);
+    }
+    assert!(parse_statement("create table t (a array<int)").is_err());
+    assert!(parse_statement("").is_err());
+}
