@@ -5,7 +5,6 @@ use std::fmt::Write;
 use apiary_metastore::{Column, TableType};
 
 use super::database::hive_pattern_matches;
-use super::format::{LAZY_SIMPLE_SERDE, TableFormat};
 use super::results::{single_column, string_table};
 use crate::analysis_err;
 use crate::driver::{Session, StatementOutput};
@@ -160,18 +159,14 @@ pub fn create_table(session: &Session, name: &TableName) -> Result<StatementOutp
         );
     }
     let serde = &table.storage.serde;
-    if serde.serialization_lib == LAZY_SIMPLE_SERDE {
-        let _ = writeln!(ddl, "ROW FORMAT SERDE\n  '{}'", serde.serialization_lib);
-        let params: Vec<String> = serde
-            .parameters
-            .iter()
-            .map(|(k, v)| format!("  '{}'='{}'", k, escape_delimiter(&quote(v))))
-            .collect();
-        if !params.is_empty() {
-            let _ = writeln!(ddl, "WITH SERDEPROPERTIES (\n{})", params.join(",\n"));
-        }
-    } else {
-        let _ = writeln!(ddl, "ROW FORMAT SERDE\n  '{}'", serde.serialization_lib);
+    let _ = writeln!(ddl, "ROW FORMAT SERDE\n  '{}'", serde.serialization_lib);
+    let params: Vec<String> = serde
+        .parameters
+        .iter()
+        .map(|(k, v)| format!("  '{}'='{}'", k, escape_delimiter(&quote(v))))
+        .collect();
+    if !params.is_empty() {
+        let _ = writeln!(ddl, "WITH SERDEPROPERTIES (\n{})", params.join(",\n"));
     }
     let _ = writeln!(
         ddl,
@@ -188,7 +183,6 @@ pub fn create_table(session: &Session, name: &TableName) -> Result<StatementOutp
     if !properties.is_empty() {
         let _ = write!(ddl, "TBLPROPERTIES (\n{})", properties.join(",\n"));
     }
-    let _ = TableFormat::of(&table);
     Ok(single_column(
         "createtab_stmt",
         ddl.trim_end().lines().map(String::from).collect(),

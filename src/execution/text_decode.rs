@@ -212,19 +212,11 @@ impl ColumnBuilder {
         let text = text.filter(|t| *t != serde.null_format.as_bytes());
         let separator = |l: usize| serde.separators.get(l).copied().unwrap_or(b'\x01');
         match self {
-            ColumnBuilder::Primitive { texts, target } => match text {
+            // The text is kept as written; `finish` casts it, and what does not parse as the
+            // column's type becomes NULL.
+            ColumnBuilder::Primitive { texts, .. } => match text {
                 None => texts.append_null(),
-                Some(t) => {
-                    let value = unescape(t, serde.escape);
-                    let value = String::from_utf8_lossy(&value);
-                    if *target == DataType::Utf8 {
-                        texts.append_value(value);
-                    } else {
-                        // Hive trims nothing, but numbers with surrounding spaces are invalid
-                        // there too; Arrow agrees, so invalid values become NULL on cast.
-                        texts.append_value(value);
-                    }
-                }
+                Some(t) => texts.append_value(String::from_utf8_lossy(&unescape(t, serde.escape))),
             },
             ColumnBuilder::Boolean(builder) => match text {
                 Some(t) if t.eq_ignore_ascii_case(b"true") => builder.append_value(true),

@@ -11,6 +11,7 @@ Usage: python3 text_serde_roundtrip.py PATH/TO/apiary
 import datetime
 import decimal
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -73,9 +74,13 @@ def main():
         " ('line\\nbreak', 2, array())"
     )
 
+    # Hive's metastore (Derby) and logs go into this run's own directory, never the caller's.
+    derby = f"jdbc:derby:;databaseName={os.path.join(WORK, 'hive-metastore')};create=true"
     spark = (
         SparkSession.builder.master("local[1]")
         .config("spark.sql.warehouse.dir", os.path.join(WORK, "spark-warehouse"))
+        .config("spark.hadoop.javax.jdo.option.ConnectionURL", derby)
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={WORK}")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
@@ -116,6 +121,7 @@ def main():
         apiary("select * from t1 order by i"),
     )
     spark.stop()
+    shutil.rmtree(WORK, ignore_errors=True)
     print(f"hive text compatibility: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

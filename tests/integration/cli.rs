@@ -133,3 +133,33 @@ fn repl_reads_multiline_statements_from_stdin() {
     );
     assert!(stdout.contains("1 row(s) in"), "{stdout}");
 }
+
+#[test]
+fn set_lists_settings_and_describe_database_shows_location() {
+    let sandbox = Sandbox::new();
+    let all = sandbox.sql("set -v");
+    for expected in [
+        "hive.exec.dynamic.partition.mode=strict",
+        "hive.cli.print.header=false",
+        "datafusion.execution.batch_size=8192",
+    ] {
+        assert!(
+            all.lines().any(|l| l == expected),
+            "set -v lacks {expected}"
+        );
+    }
+    // With the header on, `set` lists what the session changed under a `set` header.
+    assert_eq!(
+        sandbox.sql("set hive.cli.print.header=true; set a.b=c; set hivevar:x=1; set"),
+        "set\na.b=c\nhive.cli.print.header=true\nhivevar:x=1\n"
+    );
+    sandbox.sql("create database sales comment 'money' with dbproperties ('team'='bi')");
+    let location = sandbox.warehouse().join("sales.db");
+    let described = sandbox.sql("describe database sales");
+    assert!(
+        described.starts_with(&format!("sales\tmoney\t{}\t", location.display())),
+        "{described}"
+    );
+    let extended = sandbox.sql("describe database extended sales");
+    assert!(extended.trim_end().ends_with("{team=bi}"), "{extended}");
+}
