@@ -37,6 +37,16 @@ pub const KNOWN_SETTINGS: &[SettingDef] = &[
         doc: "strict requires at least one static partition key; nonstrict allows all dynamic.",
     },
     SettingDef {
+        name: "hive.exec.max.dynamic.partitions",
+        default: "1000",
+        doc: "Most partitions one INSERT may create or write dynamically.",
+    },
+    SettingDef {
+        name: "hive.exec.max.dynamic.partitions.pernode",
+        default: "100",
+        doc: "Most dynamic partitions one task may write (Apiary writes from one node).",
+    },
+    SettingDef {
         name: "hive.variable.substitute",
         default: "true",
         doc: "Replace ${var} references before a statement is parsed.",

@@ -1,13 +1,16 @@
-//! INSERT INTO / OVERWRITE (with a static partition spec) and the write half of CTAS.
+//! INSERT INTO / OVERWRITE into tables and static or dynamic partitions, and the write half
+//! of CTAS.
 
 use std::collections::BTreeMap;
 
-use apiary_metastore::{Partition, Table};
+use apiary_metastore::{Column, Partition, Table};
+use datafusion::arrow::datatypes::FieldRef;
 use datafusion::common::ScalarValue;
 use datafusion::functions::unicode::expr_fn::substring;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, col, lit, try_cast};
 
 use super::commit::Staging;
+use super::dynamic_partition;
 use super::files::{list_data_files, local_path};
 use super::format::TableFormat;
 use super::paths::default_partition_location;
@@ -16,7 +19,7 @@ use super::writer::write_plan;
 use crate::analysis_err;
 use crate::analyzer;
 use crate::driver::{Session, StatementOutput, TableEntry};
-use crate::error::{ApiaryError, Result};
+use crate::error::Result;
 use crate::parser::{Insert, PartitionSpec};
 use crate::types::HiveType;
 
@@ -29,69 +32,64 @@ pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOu
             table.qualified_name()
         ));
     }
-    let partition_values = static_partition_values(table, insert.partition.as_ref())?;
+    let target = partition_target(session, table, insert.partition.as_ref())?;
+    let dynamic_keys = match &target {
+        PartitionTarget::Dynamic { static_values } => {
+            table.partition_keys.len() - static_values.len()
+        }
+        _ => 0,
+    };
     let plan = analyzer::plan_query(session, &insert.query).await?;
-    let plan = conform_to_table(plan, table, &insert.columns)?;
+    let plan = conform_to_table(plan, table, &insert.columns, dynamic_keys)?;
     let format = TableFormat::of(table)?;
 
-    let existing = match &partition_values {
-        Some(values) if !entry.temporary => {
+    let values = match target {
+        PartitionTarget::Dynamic { static_values } => {
+            let written = dynamic_partition::write(
+                session,
+                table,
+                plan,
+                &format,
+                &static_values,
+                insert.overwrite,
+            )
+            .await?;
+            for (values, dir, rows) in written {
+                register_partition(session, table, &values, &dir, rows, insert.overwrite)?;
+            }
+            return Ok(StatementOutput::Done);
+        }
+        PartitionTarget::Static(values) => Some(values),
+        PartitionTarget::Unpartitioned => None,
+    };
+    let existing = match &values {
+        Some(values) => {
             session
                 .engine
                 .metastore
                 .get_partition(&table.database, &table.name, values)?
         }
-        _ => None,
+        None => None,
     };
     if insert.if_not_exists && existing.is_some() {
         return Ok(StatementOutput::Done);
     }
-    let target = match (&partition_values, &existing) {
+    let dir = match (&values, &existing) {
         (_, Some(partition)) => local_path(&partition.storage.location),
         (Some(values), None) => default_partition_location(table, values),
         (None, _) => local_path(&table.storage.location),
     };
-    let mut staging = Staging::create(&target)?;
+    let mut staging = Staging::create(&dir)?;
     let rows = write_plan(session, plan, &mut staging, &format).await?;
     staging.commit(insert.overwrite)?;
-
-    match partition_values {
-        Some(values) if !entry.temporary => {
-            let is_new = existing.is_none();
-            let mut partition = existing.unwrap_or_else(|| Partition {
-                database: table.database.clone(),
-                table: table.name.clone(),
-                values: values.clone(),
-                create_time: now(),
-                storage: apiary_metastore::StorageDescriptor {
-                    location: target.display().to_string(),
-                    ..table.storage.clone()
-                },
-                // A new partition starts from zero rows.
-                parameters: BTreeMap::from([("numRows".to_string(), "0".to_string())]),
-            });
-            update_basic_stats(
-                session,
-                &mut partition.parameters,
-                &target,
-                rows,
-                insert.overwrite,
-            )?;
-            if is_new {
-                session
-                    .engine
-                    .metastore
-                    .add_partitions(&[partition], true)?;
-            } else {
-                session.engine.metastore.alter_partition(&partition)?;
-            }
-        }
-        _ => {
+    match values {
+        Some(values) => register_partition(session, table, &values, &dir, rows, insert.overwrite)?,
+        None => {
             let mut updated = entry.clone();
             update_basic_stats(
                 session,
                 &mut updated.table.parameters,
-                &target,
+                &dir,
                 rows,
                 insert.overwrite,
             )?;
@@ -102,67 +100,148 @@ pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOu
     Ok(StatementOutput::Done)
 }
 
-/// The values of a fully static partition spec, in key order; `None` for unpartitioned tables.
-fn static_partition_values(
+/// Creates the partition `values` in the metastore after a write into `dir`, or updates its
+/// statistics if it exists.
+fn register_partition(
+    session: &Session,
+    table: &Table,
+    values: &[String],
+    dir: &std::path::Path,
+    rows: u64,
+    overwrite: bool,
+) -> Result<()> {
+    let metastore = &session.engine.metastore;
+    let existing = metastore.get_partition(&table.database, &table.name, values)?;
+    let is_new = existing.is_none();
+    let mut partition = existing.unwrap_or_else(|| Partition {
+        database: table.database.clone(),
+        table: table.name.clone(),
+        values: values.to_vec(),
+        create_time: now(),
+        storage: apiary_metastore::StorageDescriptor {
+            location: dir.display().to_string(),
+            ..table.storage.clone()
+        },
+        // A new partition starts from zero rows.
+        parameters: BTreeMap::from([("numRows".to_string(), "0".to_string())]),
+    });
+    update_basic_stats(session, &mut partition.parameters, dir, rows, overwrite)?;
+    if is_new {
+        metastore.add_partitions(&[partition], true)?;
+    } else {
+        metastore.alter_partition(&partition)?;
+    }
+    Ok(())
+}
+
+/// Where an INSERT's rows go.
+enum PartitionTarget {
+    Unpartitioned,
+    /// Every key has a value.
+    Static(Vec<String>),
+    /// The leading keys have values; the rest come from the query's last columns.
+    Dynamic {
+        static_values: Vec<String>,
+    },
+}
+
+/// Checks a partition spec against the table's keys and Hive's dynamic partition settings.
+fn partition_target(
+    session: &Session,
     table: &Table,
     spec: Option<&PartitionSpec>,
-) -> Result<Option<Vec<String>>> {
+) -> Result<PartitionTarget> {
     let keys = &table.partition_keys;
-    match (keys.is_empty(), spec) {
-        (true, None) => Ok(None),
-        (true, Some(_)) => Err(analysis_err!(
-            "Table {} is not partitioned but a partition spec was given",
+    let spec = match (keys.is_empty(), spec) {
+        (true, None) => return Ok(PartitionTarget::Unpartitioned),
+        (true, Some(_)) => {
+            return Err(analysis_err!(
+                "Table {} is not partitioned but a partition spec was given",
+                table.qualified_name()
+            ));
+        }
+        (false, None) => {
+            return Err(analysis_err!(
+                "Need to specify partition columns because the destination table {} is partitioned",
+                table.qualified_name()
+            ));
+        }
+        (false, Some(spec)) => spec,
+    };
+    if let Some((extra, _)) = spec
+        .iter()
+        .find(|(name, _)| !keys.iter().any(|k| k.name == *name))
+    {
+        return Err(analysis_err!(
+            "'{extra}' is not a partition key of {}",
             table.qualified_name()
-        )),
-        (false, None) => Err(analysis_err!(
-            "Need to specify partition columns because the destination table {} is partitioned",
-            table.qualified_name()
-        )),
-        (false, Some(spec)) => {
-            let mut values = Vec::with_capacity(keys.len());
-            for key in keys {
-                match spec.iter().find(|(name, _)| *name == key.name) {
-                    Some((_, Some(value))) => values.push(value.clone()),
-                    Some((_, None)) => {
-                        return Err(ApiaryError::NotSupported(format!(
-                            "dynamic partition key '{}' (give every key a value)",
-                            key.name
-                        )));
-                    }
-                    None => {
-                        return Err(analysis_err!(
-                            "Partition spec is missing key '{}' of {}",
-                            key.name,
-                            table.qualified_name()
-                        ));
-                    }
-                }
-            }
-            if let Some((extra, _)) = spec
-                .iter()
-                .find(|(name, _)| !keys.iter().any(|k| k.name == *name))
-            {
+        ));
+    }
+    let mut static_values = Vec::new();
+    let mut dynamic = false;
+    for key in keys {
+        match spec.iter().find(|(name, _)| *name == key.name) {
+            Some((_, Some(_))) if dynamic => {
                 return Err(analysis_err!(
-                    "'{extra}' is not a partition key of {}",
+                    "Dynamic partition cannot be the parent of a static partition '{}'",
+                    key.name
+                ));
+            }
+            Some((_, Some(value))) => static_values.push(value.clone()),
+            Some((_, None)) => dynamic = true,
+            None => {
+                return Err(analysis_err!(
+                    "Partition spec is missing key '{}' of {}",
+                    key.name,
                     table.qualified_name()
                 ));
             }
-            Ok(Some(values))
         }
     }
+    if !dynamic {
+        return Ok(PartitionTarget::Static(static_values));
+    }
+    if !session.setting_bool("hive.exec.dynamic.partition") {
+        return Err(analysis_err!(
+            "Dynamic partition is disabled. Either enable it by setting hive.exec.dynamic.partition=true or specify partition column values"
+        ));
+    }
+    let strict = session
+        .setting("hive.exec.dynamic.partition.mode")
+        .is_none_or(|mode| !mode.trim().eq_ignore_ascii_case("nonstrict"));
+    if strict && static_values.is_empty() {
+        return Err(analysis_err!(
+            "Dynamic partition strict mode requires at least one static partition column. To turn this off set hive.exec.dynamic.partition.mode=nonstrict"
+        ));
+    }
+    Ok(PartitionTarget::Dynamic { static_values })
 }
 
 /// Projects the query's columns onto the table's data columns: by position, or by the
 /// INSERT's column list (other columns NULL), converting types as Hive does (a value that
 /// does not convert becomes NULL).
+/// The last `dynamic_keys` query columns are the values of the trailing partition keys.
 pub fn conform_to_table(
     plan: LogicalPlan,
     table: &Table,
     columns: &[String],
+    dynamic_keys: usize,
 ) -> Result<LogicalPlan> {
-    let (_, data_schema) = table_schema(table)?;
+    let (schema, data_schema) = table_schema(table)?;
+    let data_count = data_schema.fields().len();
+    let first_dynamic = table.partition_keys.len() - dynamic_keys;
+    // The columns written: the data columns, then the dynamic partition keys.
+    let targets: Vec<(&FieldRef, &Column)> = data_schema
+        .fields()
+        .iter()
+        .zip(&table.storage.columns)
+        .chain(
+            schema.fields()[data_count + first_dynamic..]
+                .iter()
+                .zip(&table.partition_keys[first_dynamic..]),
+        )
+        .collect();
     let produced = plan.schema().columns();
-    let targets = data_schema.fields();
     let sources: Vec<Option<usize>> = if columns.is_empty() {
         if produced.len() != targets.len() {
             return Err(analysis_err!(
@@ -174,28 +253,31 @@ pub fn conform_to_table(
         }
         (0..targets.len()).map(Some).collect()
     } else {
-        if produced.len() != columns.len() {
+        if produced.len() != columns.len() + dynamic_keys {
             return Err(analysis_err!(
                 "the column list names {} columns but the query has {}",
                 columns.len(),
-                produced.len()
+                produced.len() - dynamic_keys.min(produced.len())
             ));
         }
         for name in columns {
-            if !targets.iter().any(|f| f.name() == name) {
+            if !table.storage.columns.iter().any(|c| c.name == *name) {
                 return Err(analysis_err!(
                     "Invalid column reference '{name}' for {}",
                     table.qualified_name()
                 ));
             }
         }
-        targets
+        let data = table
+            .storage
+            .columns
             .iter()
-            .map(|f| columns.iter().position(|c| c == f.name()))
+            .map(|c| columns.iter().position(|n| *n == c.name));
+        data.chain((0..dynamic_keys).map(|i| Some(columns.len() + i)))
             .collect()
     };
     let mut expressions: Vec<Expr> = Vec::with_capacity(targets.len());
-    for ((field, column_def), source) in targets.iter().zip(&table.storage.columns).zip(sources) {
+    for ((field, column_def), source) in targets.into_iter().zip(sources) {
         let expr = match source {
             Some(index) => {
                 let column = col(produced[index].clone());

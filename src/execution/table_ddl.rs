@@ -154,7 +154,7 @@ pub async fn create(session: &mut Session, create: CreateTable) -> Result<Statem
                     Ok(Column::new(f.name().to_lowercase(), data_type.to_string()))
                 })
                 .collect::<Result<_>>()?;
-            Some(conform_to_table(plan, &table, &[])?)
+            Some(conform_to_table(plan, &table, &[], 0)?)
         }
         None => None,
     };

@@ -1,8 +1,10 @@
 //! Writing a plan's rows into a staged data file, as Hive text or Parquet.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
@@ -28,57 +30,91 @@ pub async fn write_plan(
     let frame = DataFrame::new(session.ctx.state(), plan);
     let schema = frame.schema().inner().clone();
     let mut stream = frame.execute_stream().await?;
-    let path = staging.next_file_path();
-    let io = |e: std::io::Error| ApiaryError::io(format!("cannot write {}", path.display()), e);
-    let mut rows = 0u64;
-    let mut sink: Option<Sink> = None;
+    let mut file: Option<DataFileWriter> = None;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         if batch.num_rows() == 0 {
             continue;
         }
-        if sink.is_none() {
-            let file = std::fs::File::create(&path).map_err(io)?;
-            sink = Some(match format {
-                TableFormat::Text(serde) => Sink::Text(
-                    std::io::BufWriter::with_capacity(1 << 20, file),
-                    serde.clone(),
-                ),
-                TableFormat::Parquet => {
-                    let properties = WriterProperties::builder()
-                        .set_compression(Compression::SNAPPY)
-                        .build();
-                    Sink::Parquet(Box::new(
-                        ArrowWriter::try_new(file, schema.clone(), Some(properties))
-                            .map_err(DataFusionError::from)?,
-                    ))
-                }
-            });
+        if file.is_none() {
+            file = Some(DataFileWriter::create(
+                staging.next_file_path(),
+                format,
+                schema.clone(),
+            )?);
         }
-        rows += batch.num_rows() as u64;
-        match sink.as_mut() {
-            Some(Sink::Text(out, serde)) => write_text(out, &batch, serde).map_err(io)?,
-            Some(Sink::Parquet(writer)) => writer.write(&batch).map_err(DataFusionError::from)?,
-            None => {}
+        if let Some(file) = file.as_mut() {
+            file.write(&batch)?;
         }
     }
-    match sink {
-        Some(Sink::Text(out, _)) => {
-            let file = out.into_inner().map_err(|e| io(e.into_error()))?;
-            file.sync_all().map_err(io)?;
-        }
-        Some(Sink::Parquet(writer)) => {
-            let file = writer.into_inner().map_err(DataFusionError::from)?;
-            file.sync_all().map_err(io)?;
-        }
-        None => {}
+    match file {
+        Some(file) => file.finish(),
+        None => Ok(0),
     }
-    Ok(rows)
+}
+
+/// One data file being written, in a table's format.
+pub struct DataFileWriter {
+    path: PathBuf,
+    sink: Sink,
+    rows: u64,
 }
 
 enum Sink {
     Text(std::io::BufWriter<std::fs::File>, TextSerde),
     Parquet(Box<ArrowWriter<std::fs::File>>),
+}
+
+impl DataFileWriter {
+    pub fn create(path: PathBuf, format: &TableFormat, schema: SchemaRef) -> Result<Self> {
+        let file = std::fs::File::create(&path).map_err(|e| write_error(&path, e))?;
+        let sink = match format {
+            TableFormat::Text(serde) => Sink::Text(
+                std::io::BufWriter::with_capacity(1 << 20, file),
+                serde.clone(),
+            ),
+            TableFormat::Parquet => {
+                let properties = WriterProperties::builder()
+                    .set_compression(Compression::SNAPPY)
+                    .build();
+                Sink::Parquet(Box::new(
+                    ArrowWriter::try_new(file, schema, Some(properties))
+                        .map_err(DataFusionError::from)?,
+                ))
+            }
+        };
+        Ok(DataFileWriter {
+            path,
+            sink,
+            rows: 0,
+        })
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.rows += batch.num_rows() as u64;
+        match &mut self.sink {
+            Sink::Text(out, serde) => {
+                write_text(out, batch, serde).map_err(|e| write_error(&self.path, e))
+            }
+            Sink::Parquet(writer) => Ok(writer.write(batch).map_err(DataFusionError::from)?),
+        }
+    }
+
+    /// Flushes the file to disk; returns the rows written.
+    pub fn finish(self) -> Result<u64> {
+        let file = match self.sink {
+            Sink::Text(out, _) => out
+                .into_inner()
+                .map_err(|e| write_error(&self.path, e.into_error()))?,
+            Sink::Parquet(writer) => writer.into_inner().map_err(DataFusionError::from)?,
+        };
+        file.sync_all().map_err(|e| write_error(&self.path, e))?;
+        Ok(self.rows)
+    }
+}
+
+fn write_error(path: &std::path::Path, error: std::io::Error) -> ApiaryError {
+    ApiaryError::io(format!("cannot write {}", path.display()), error)
 }
 
 /// Rows as LazySimpleSerDe lines.
