@@ -134,8 +134,8 @@ fn register_partition(
     Ok(())
 }
 
-/// Where an INSERT's rows go.
-enum PartitionTarget {
+/// Where an INSERT's (or LOAD's) rows go.
+pub(crate) enum PartitionTarget {
     Unpartitioned,
     /// Every key has a value.
     Static(Vec<String>),
@@ -146,7 +146,7 @@ enum PartitionTarget {
 }
 
 /// Checks a partition spec against the table's keys and Hive's dynamic partition settings.
-fn partition_target(
+pub(crate) fn partition_target(
     session: &Session,
     table: &Table,
     spec: Option<&PartitionSpec>,

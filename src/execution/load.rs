@@ -9,7 +9,7 @@ use apiary_metastore::{Partition, StorageDescriptor};
 
 use super::commit::Staging;
 use super::files::{is_hidden, local_path};
-use super::insert::{now, update_basic_stats};
+use super::insert::{PartitionTarget, now, partition_target, update_basic_stats};
 use super::paths::default_partition_location;
 use crate::analysis_err;
 use crate::driver::{Session, StatementOutput};
@@ -33,33 +33,21 @@ pub fn load_data(
         ));
     }
     let sources = source_files(&local_path(path))?;
-    let values = match (table.partition_keys.is_empty(), partition) {
-        (true, None) => None,
-        (true, Some(_)) => {
+    let dynamic = partition
+        .as_ref()
+        .is_some_and(|spec| spec.iter().any(|(_, v)| v.is_none()));
+    if dynamic {
+        return Err(analysis_err!(
+            "LOAD DATA needs a value for every partition key"
+        ));
+    }
+    let values = match partition_target(session, table, partition.as_ref())? {
+        PartitionTarget::Unpartitioned => None,
+        PartitionTarget::Static(values) => Some(values),
+        PartitionTarget::Dynamic { .. } => {
             return Err(analysis_err!(
-                "Table {} is not partitioned",
-                table.qualified_name()
+                "LOAD DATA needs a value for every partition key"
             ));
-        }
-        (false, None) => {
-            return Err(analysis_err!(
-                "Need to specify partition columns because the destination table is partitioned"
-            ));
-        }
-        (false, Some(spec)) => {
-            let mut values = Vec::new();
-            for key in &table.partition_keys {
-                match spec.iter().find(|(k, _)| *k == key.name) {
-                    Some((_, Some(v))) => values.push(v.clone()),
-                    _ => {
-                        return Err(analysis_err!(
-                            "LOAD DATA needs a value for partition key '{}'",
-                            key.name
-                        ));
-                    }
-                }
-            }
-            Some(values)
         }
     };
     let existing = match &values {
