@@ -54,4 +54,6 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     /// Replaces a partition's storage and parameters (its values stay).
     fn alter_partition(&self, partition: &Partition) -> Result<()>;
     fn drop_partition(&self, database: &str, table: &str, values: &[String]) -> Result<()>;
+    /// Gives the partition `values` the values and storage of `renamed`, in one transaction.
+    fn rename_partition(&self, values: &[String], renamed: &Partition) -> Result<()>;
 }

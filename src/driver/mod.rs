@@ -229,7 +229,14 @@ impl Session {
                 execution::show::tblproperties(self, &table, key.as_deref())
             }
             S::ShowColumns { table } => execution::show::columns(self, &table),
-            S::ShowPartitions { table } => execution::show::partitions(self, &table),
+            S::ShowPartitions { table, partial } => {
+                execution::partition_ddl::show(self, &table, partial.as_ref())
+            }
+            S::Msck {
+                table,
+                repair,
+                mode,
+            } => execution::partition_ddl::msck(self, &table, repair, mode),
             S::Describe {
                 table,
                 detail,

@@ -10,6 +10,7 @@ pub mod files;
 pub mod format;
 pub mod insert;
 pub mod load;
+pub mod partition_ddl;
 pub mod paths;
 pub mod query;
 pub mod results;

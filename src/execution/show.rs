@@ -69,25 +69,6 @@ pub fn columns(session: &Session, name: &TableName) -> Result<StatementOutput> {
     Ok(single_column("field", names))
 }
 
-pub fn partitions(session: &Session, name: &TableName) -> Result<StatementOutput> {
-    let table = session.require_table(name)?.table;
-    if table.partition_keys.is_empty() {
-        return Err(analysis_err!(
-            "Table {} is not a partitioned table",
-            table.qualified_name()
-        ));
-    }
-    let partitions = session
-        .engine
-        .metastore
-        .list_partitions(&table.database, &table.name)?;
-    let names = partitions
-        .iter()
-        .map(|p| super::paths::partition_path(&table.partition_keys, &p.values))
-        .collect();
-    Ok(single_column("partition", names))
-}
-
 fn quote(text: &str) -> String {
     text.replace('\\', "\\\\").replace('\'', "\\'")
 }

@@ -8,6 +8,7 @@ use super::commit::Staging;
 use super::files::local_path;
 use super::format::storage_descriptor;
 use super::insert::{conform_to_table, now, write_new_table};
+use super::partition_ddl;
 use super::paths::default_table_location;
 use crate::analysis_err;
 use crate::analyzer;
@@ -402,6 +403,26 @@ pub fn alter(
         }
         AlterTable::SetLocation(location) => {
             updated.table.storage.location = local_path(&location).display().to_string();
+        }
+        // Partition DDL changes partitions, not the table's definition.
+        AlterTable::AddPartitions {
+            if_not_exists,
+            partitions,
+        } => {
+            return partition_ddl::add(session, name, if_not_exists, partitions);
+        }
+        AlterTable::DropPartitions {
+            if_exists,
+            filters,
+            purge: _,
+        } => {
+            return partition_ddl::drop(session, name, if_exists, filters);
+        }
+        AlterTable::RenamePartition { from, to } => {
+            return partition_ddl::rename(session, name, &from, &to);
+        }
+        AlterTable::SetPartitionLocation { spec, location } => {
+            return partition_ddl::set_location(session, name, &spec, &location);
         }
     }
     session.save_table(&updated, &database, &table_name)?;

@@ -73,11 +73,58 @@ pub struct CreateView {
     pub query_text: String,
 }
 
+/// A comparison on a partition key, as `DROP PARTITION (dt < '2024-01-01')` takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionPredicate {
+    pub key: String,
+    pub op: CompareOp,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+}
+
+/// `MSCK REPAIR TABLE t [ADD|DROP|SYNC PARTITIONS]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepairMode {
+    Add,
+    Drop,
+    Sync,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum AlterTable {
+    AddPartitions {
+        if_not_exists: bool,
+        partitions: Vec<(PartitionSpec, Option<String>)>,
+    },
+    /// Each entry drops the partitions matching all of its predicates.
+    DropPartitions {
+        if_exists: bool,
+        filters: Vec<Vec<PartitionPredicate>>,
+        purge: bool,
+    },
+    RenamePartition {
+        from: PartitionSpec,
+        to: PartitionSpec,
+    },
+    SetPartitionLocation {
+        spec: PartitionSpec,
+        location: String,
+    },
     RenameTo(TableName),
     SetProperties(BTreeMap<String, String>),
-    UnsetProperties { keys: Vec<String>, if_exists: bool },
+    UnsetProperties {
+        keys: Vec<String>,
+        if_exists: bool,
+    },
     AddColumns(Vec<ColumnDef>),
     SetLocation(String),
 }
@@ -150,6 +197,12 @@ pub enum HiveStatement {
     },
     ShowPartitions {
         table: TableName,
+        partial: Option<PartitionSpec>,
+    },
+    Msck {
+        table: TableName,
+        repair: bool,
+        mode: RepairMode,
     },
     DescribeDatabase {
         name: String,

@@ -2,7 +2,9 @@
 
 use datafusion::sql::sqlparser::tokenizer::Token;
 
-use super::{DescribeDetail, HiveParser, HiveStatement, Insert, ParseResult, SetCommand};
+use super::{
+    DescribeDetail, HiveParser, HiveStatement, Insert, ParseResult, RepairMode, SetCommand,
+};
 
 /// `SET ...` and `RESET ...` read raw text, as Hive does: everything after `=` is the value.
 pub(super) fn parse_set_or_reset(sql: &str) -> Option<HiveStatement> {
@@ -97,10 +99,12 @@ impl HiveParser<'_> {
         }
         if self.word("PARTITIONS") {
             let table = self.table_name()?;
-            if self.word("PARTITION") {
-                return Err(self.not_supported(&token, "SHOW PARTITIONS with a partial spec"));
-            }
-            return Ok(HiveStatement::ShowPartitions { table });
+            let partial = if self.word("PARTITION") {
+                Some(self.partition_spec()?)
+            } else {
+                None
+            };
+            return Ok(HiveStatement::ShowPartitions { table, partial });
         }
         Err(self.error_at(&token, format!("Not supported yet: SHOW {}", token.token)))
     }
@@ -150,6 +154,33 @@ impl HiveParser<'_> {
             table,
             detail,
             column,
+        })
+    }
+
+    /// `MSCK [REPAIR] TABLE t [ADD|DROP|SYNC PARTITIONS]`
+    pub(super) fn parse_msck(&mut self) -> ParseResult<HiveStatement> {
+        self.expect_word("MSCK")?;
+        let repair = self.word("REPAIR");
+        self.expect_word("TABLE")?;
+        let table = self.table_name()?;
+        let mode = if self.word("ADD") {
+            RepairMode::Add
+        } else if self.word("DROP") {
+            RepairMode::Drop
+        } else if self.word("SYNC") {
+            RepairMode::Sync
+        } else {
+            return Ok(HiveStatement::Msck {
+                table,
+                repair,
+                mode: RepairMode::Add,
+            });
+        };
+        self.expect_word("PARTITIONS")?;
+        Ok(HiveStatement::Msck {
+            table,
+            repair,
+            mode,
         })
     }
 

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::{
-    AlterTable, ColumnDef, CreateTable, CreateView, HiveParser, HiveStatement, ParseError,
-    ParseResult, RowFormat,
+    AlterTable, ColumnDef, CompareOp, CreateTable, CreateView, HiveParser, HiveStatement,
+    ParseError, ParseResult, PartitionPredicate, RowFormat,
 };
 use crate::types::HiveType;
 
@@ -22,17 +22,18 @@ impl HiveParser<'_> {
         }
     }
 
+    /// Consumes the words `words` in sequence if they all come next; otherwise consumes nothing.
     pub(super) fn words(&mut self, words: &[&str]) -> bool {
-        let start = self.parser.index();
-        for word in words {
-            if !self.word(word) {
-                while self.parser.index() > start {
-                    self.parser.prev_token();
-                }
-                return false;
+        let all_match = words.iter().enumerate().all(|(n, word)| {
+            matches!(&self.parser.peek_nth_token(n).token,
+                Token::Word(w) if w.quote_style.is_none() && w.value.eq_ignore_ascii_case(word))
+        });
+        if all_match {
+            for _ in words {
+                self.next();
             }
         }
-        true
+        all_match
     }
 
     pub(super) fn expect_word(&mut self, word: &str) -> ParseResult<()> {
@@ -377,6 +378,40 @@ impl HiveParser<'_> {
         })
     }
 
+    /// `(k op 'v', ...)` after PARTITION: comparisons on partition keys.
+    fn partition_predicates(&mut self) -> ParseResult<Vec<PartitionPredicate>> {
+        self.expect_token(&Token::LParen)?;
+        let mut predicates = Vec::new();
+        loop {
+            let key = self.identifier()?;
+            let token = self.next();
+            let op = match &token.token {
+                Token::Eq | Token::DoubleEq => CompareOp::Eq,
+                Token::Neq => CompareOp::NotEq,
+                Token::Lt => CompareOp::Lt,
+                Token::LtEq => CompareOp::LtEq,
+                Token::Gt => CompareOp::Gt,
+                Token::GtEq => CompareOp::GtEq,
+                other => {
+                    return Err(self.error_at(
+                        &token,
+                        format!("expected a comparison after '{key}', found '{other}'"),
+                    ));
+                }
+            };
+            predicates.push(PartitionPredicate {
+                key,
+                op,
+                value: self.partition_value()?,
+            });
+            if !self.consume(&Token::Comma) {
+                break;
+            }
+        }
+        self.expect_token(&Token::RParen)?;
+        Ok(predicates)
+    }
+
     pub(super) fn parse_truncate(&mut self) -> ParseResult<HiveStatement> {
         self.expect_word("TRUNCATE")?;
         self.word("TABLE");
@@ -424,6 +459,70 @@ impl HiveParser<'_> {
             AlterTable::AddColumns(columns)
         } else if self.words(&["SET", "LOCATION"]) {
             AlterTable::SetLocation(self.string()?)
+        } else if self.word("ADD") {
+            let if_not_exists = self.if_not_exists();
+            let mut partitions = Vec::new();
+            while self.word("PARTITION") {
+                let spec = self.partition_spec()?;
+                let location = if self.word("LOCATION") {
+                    Some(self.string()?)
+                } else {
+                    None
+                };
+                partitions.push((spec, location));
+            }
+            if partitions.is_empty() {
+                let found = self.peek();
+                return Err(self.error_at(
+                    &found,
+                    format!(
+                        "expected PARTITION or COLUMNS after ADD, found '{}'",
+                        found.token
+                    ),
+                ));
+            }
+            AlterTable::AddPartitions {
+                if_not_exists,
+                partitions,
+            }
+        } else if self.word("DROP") {
+            let if_exists = self.words(&["IF", "EXISTS"]);
+            let mut filters = Vec::new();
+            loop {
+                self.expect_word("PARTITION")?;
+                filters.push(self.partition_predicates()?);
+                if !self.consume(&Token::Comma) {
+                    break;
+                }
+            }
+            let purge = self.word("PURGE");
+            AlterTable::DropPartitions {
+                if_exists,
+                filters,
+                purge,
+            }
+        } else if self.word("PARTITION") {
+            let spec = self.partition_spec()?;
+            if self.words(&["RENAME", "TO", "PARTITION"]) {
+                AlterTable::RenamePartition {
+                    from: spec,
+                    to: self.partition_spec()?,
+                }
+            } else if self.words(&["SET", "LOCATION"]) {
+                AlterTable::SetPartitionLocation {
+                    spec,
+                    location: self.string()?,
+                }
+            } else {
+                let found = self.peek();
+                return Err(self.error_at(
+                    &found,
+                    format!(
+                        "Not supported yet: ALTER TABLE ... PARTITION (...) {}",
+                        found.token
+                    ),
+                ));
+            }
         } else {
             return Err(self.error_at(
                 &token,

@@ -134,6 +134,7 @@ impl HiveParser<'_> {
             Keyword::LOAD => self.parse_load(),
             Keyword::INSERT => self.parse_insert(),
             Keyword::EXPLAIN => self.parse_explain(),
+            Keyword::MSCK => self.parse_msck(),
             Keyword::FROM => Err(self.not_supported(&token, "FROM ... INSERT (multi-insert)")),
             _ => Err(self.error_at(
                 &token,

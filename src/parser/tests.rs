@@ -161,3 +161,32 @@ fn malformed_input_is_an_error_not_a_panic() {
     assert!(parse_statement("create table t (a array<int)").is_err());
     assert!(parse_statement("").is_err());
 }
+
+#[test]
+fn a_partial_multi_word_match_consumes_nothing() {
+    // `ADD` starts both `ADD COLUMNS` and `ADD PARTITION`; `IF` starts `IF NOT EXISTS` and `IF EXISTS`.
+    assert!(matches!(
+        parse("alter table t add partition (a='1')"),
+        HiveStatement::AlterTable {
+            action: AlterTable::AddPartitions { .. },
+            ..
+        }
+    ));
+    assert!(matches!(
+        parse("alter table t drop if exists partition (a='1')"),
+        HiveStatement::AlterTable {
+            action: AlterTable::DropPartitions {
+                if_exists: true,
+                ..
+            },
+            ..
+        }
+    ));
+    assert!(matches!(
+        parse("drop database if exists d"),
+        HiveStatement::DropDatabase {
+            if_exists: true,
+            ..
+        }
+    ));
+}

@@ -192,3 +192,57 @@ fn two_processes_share_one_metastore() {
     assert_eq!(sandbox.sql("show tables in shared").lines().count(), 30);
     assert_eq!(sandbox.sql("select sum(a) from shared.t_1_14"), "14\n");
 }
+
+#[test]
+fn msck_repairs_partitions_from_directories() {
+    let sandbox = Sandbox::new();
+    sandbox.sql("create table t (a int) partitioned by (dt string, k string)");
+    let table_dir = sandbox.warehouse().join("t");
+    let partition = table_dir.join("dt=2024-01-01").join("k=a%2Fb");
+    std::fs::create_dir_all(&partition).expect("partition dir");
+    std::fs::write(partition.join("data"), "7\n").expect("data");
+    std::fs::create_dir_all(table_dir.join("junk")).expect("junk dir");
+
+    let report = sandbox.sql("msck table t");
+    assert!(
+        report.contains("Partitions not in metastore:\tt:dt=2024-01-01/k=a%2Fb"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Invalid partition directory (skipped):"),
+        "{report}"
+    );
+    assert_eq!(
+        sandbox.sql("select count(*) from t"),
+        "0\n",
+        "MSCK without REPAIR changes nothing"
+    );
+
+    let report = sandbox.sql("msck repair table t");
+    assert!(
+        report.contains("Repair: Added partition to metastore t:dt=2024-01-01/k=a%2Fb"),
+        "{report}"
+    );
+    assert_eq!(
+        sandbox.sql("select a, dt, k from t"),
+        "7\t2024-01-01\ta/b\n"
+    );
+
+    std::fs::remove_dir_all(table_dir.join("dt=2024-01-01")).expect("remove");
+    let report = sandbox.sql("msck repair table t add partitions");
+    assert!(
+        report.contains("Partitions missing from filesystem:"),
+        "{report}"
+    );
+    assert_eq!(
+        sandbox.sql("show partitions t"),
+        "dt=2024-01-01/k=a%2Fb\n",
+        "ADD drops nothing"
+    );
+    let report = sandbox.sql("msck repair table t sync partitions");
+    assert!(
+        report.contains("Repair: Dropped partition from metastore"),
+        "{report}"
+    );
+    assert_eq!(sandbox.sql("show partitions t"), "");
+}

@@ -181,6 +181,9 @@ impl Metastore for SqliteMetastore {
     fn alter_partition(&self, partition: &Partition) -> Result<()> {
         self.write(|tx| partitions::alter(tx, partition))
     }
+    fn rename_partition(&self, values: &[String], renamed: &Partition) -> Result<()> {
+        self.write(|tx| partitions::rename(tx, values, renamed))
+    }
     fn drop_partition(&self, database: &str, table: &str, values: &[String]) -> Result<()> {
         self.write(|tx| partitions::drop(tx, database, table, values))
     }

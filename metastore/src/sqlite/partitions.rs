@@ -161,3 +161,35 @@ pub(super) fn drop(
     tx.execute("DELETE FROM PARTITIONS WHERE PART_ID = ?1", [part_id])?;
     delete_storage(tx, sd_id)
 }
+
+pub(super) fn rename(tx: &Transaction<'_>, values: &[String], renamed: &Partition) -> Result<()> {
+    let (tbl_id, _) = super::tables::id_of(tx, &renamed.database, &renamed.table)?;
+    let old_name = name_of(tx, tbl_id, values)?;
+    let new_name = name_of(tx, tbl_id, &renamed.values)?;
+    let (part_id, old_sd) = find(tx, tbl_id, &old_name)?
+        .ok_or_else(|| MetastoreError::NoSuchPartition(old_name.clone()))?;
+    if find(tx, tbl_id, &new_name)?.is_some() {
+        return Err(MetastoreError::AlreadyExists(format!(
+            "Partition {new_name}"
+        )));
+    }
+    let sd_id = insert_storage(tx, &renamed.storage)?;
+    tx.execute(
+        "UPDATE PARTITIONS SET PART_NAME = ?1, SD_ID = ?2 WHERE PART_ID = ?3",
+        params![new_name, sd_id, part_id],
+    )?;
+    delete_storage(tx, old_sd)?;
+    for (index, value) in renamed.values.iter().enumerate() {
+        tx.execute(
+            "UPDATE PARTITION_KEY_VALS SET PART_KEY_VAL = ?1 WHERE PART_ID = ?2 AND INTEGER_IDX = ?3",
+            params![value, part_id, index as i64],
+        )?;
+    }
+    insert_params(
+        tx,
+        "PARTITION_PARAMS",
+        "PART_ID",
+        part_id,
+        &renamed.parameters,
+    )
+}

@@ -171,6 +171,25 @@ fn partition_lifecycle() {
             .unwrap(),
         moved
     );
+    let mut renamed = moved.clone();
+    renamed.values = vec!["2024-02-02".into()];
+    store.rename_partition(&p1.values, &renamed).unwrap();
+    assert_eq!(
+        store.get_partition("default", "logs", &p1.values).unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .get_partition("default", "logs", &renamed.values)
+            .unwrap()
+            .unwrap(),
+        renamed
+    );
+    assert!(matches!(
+        store.rename_partition(&renamed.values, &p2),
+        Err(MetastoreError::AlreadyExists(_))
+    ));
+    store.rename_partition(&renamed.values, &p1).unwrap();
     store.drop_partition("default", "logs", &p1.values).unwrap();
     assert_eq!(
         store.get_partition("default", "logs", &p1.values).unwrap(),
