@@ -45,6 +45,16 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     fn add_partitions(&self, partitions: &[Partition], if_not_exists: bool) -> Result<()>;
     /// All partitions of a table, ordered by name.
     fn list_partitions(&self, database: &str, table: &str) -> Result<Vec<Partition>>;
+    /// The values of every partition of a table, ordered by partition name: a cheap listing
+    /// for pruning, without storage descriptors.
+    fn list_partition_values(&self, database: &str, table: &str) -> Result<Vec<Vec<String>>>;
+    /// The partitions with the given values (those that exist), in one snapshot.
+    fn get_partitions(
+        &self,
+        database: &str,
+        table: &str,
+        values: &[Vec<String>],
+    ) -> Result<Vec<Partition>>;
     fn get_partition(
         &self,
         database: &str,

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use apiary_metastore::{Metastore, Table};
 use async_trait::async_trait;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::Session as CatalogSession;
-use datafusion::common::ScalarValue;
+use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
@@ -16,7 +17,8 @@ use datafusion::datasource::table_schema::TableSchema;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::object_store::ObjectStoreUrl;
-use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::expr_rewriter::unnormalize_col;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 
@@ -81,15 +83,28 @@ impl HiveTableProvider {
         })
     }
 
-    /// Each location to scan with its partition values.
-    fn locations(&self) -> Result<Vec<(String, Vec<ScalarValue>)>, ApiaryError> {
+    /// Each location to scan with its partition values: for a partitioned table, the
+    /// partitions whose values satisfy `partition_filters`.
+    fn locations(
+        &self,
+        state: &dyn CatalogSession,
+        partition_filters: &[Expr],
+    ) -> Result<Vec<(String, Vec<ScalarValue>)>> {
+        let to_df = |e: ApiaryError| DataFusionError::External(Box::new(e));
         if self.table.partition_keys.is_empty() {
             return Ok(vec![(self.table.storage.location.clone(), Vec::new())]);
         }
         let Some(metastore) = &self.metastore else {
             return Ok(Vec::new());
         };
-        let partitions = metastore.list_partitions(&self.table.database, &self.table.name)?;
+        let (database, table) = (&self.table.database, &self.table.name);
+        let all_values = metastore
+            .list_partition_values(database, table)
+            .map_err(|e| to_df(e.into()))?;
+        let selected = self.prune(state, partition_filters, all_values)?;
+        let partitions = metastore
+            .get_partitions(database, table, &selected)
+            .map_err(|e| to_df(e.into()))?;
         let data_columns = self.data_schema.fields().len();
         partitions
             .into_iter()
@@ -101,10 +116,68 @@ impl HiveTableProvider {
                     .map(|(i, v)| {
                         partition_scalar(v, self.schema.field(data_columns + i).data_type())
                     })
-                    .collect::<Result<Vec<_>, _>>()?;
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(to_df)?;
                 Ok((p.storage.location, values))
             })
             .collect()
+    }
+
+    /// The partition values that satisfy every filter, evaluated over a batch holding one
+    /// row per partition (so any predicate on the keys prunes: `=`, `IN`, ranges, `OR`,
+    /// functions of the keys).
+    fn prune(
+        &self,
+        state: &dyn CatalogSession,
+        filters: &[Expr],
+        values: Vec<Vec<String>>,
+    ) -> Result<Vec<Vec<String>>> {
+        if filters.is_empty() || values.is_empty() {
+            return Ok(values);
+        }
+        let data_columns = self.data_schema.fields().len();
+        let key_schema = Arc::new(Schema::new(self.schema.fields()[data_columns..].to_vec()));
+        let columns = key_schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, field)| {
+                let scalars = values
+                    .iter()
+                    .map(|v| partition_scalar(&v[i], field.data_type()))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                ScalarValue::iter_to_array(scalars)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let batch = RecordBatch::try_new(key_schema.clone(), columns)?;
+        let df_schema = DFSchema::try_from(key_schema.as_ref().clone())?;
+        let mut keep = vec![true; values.len()];
+        for filter in filters {
+            let physical =
+                state.create_physical_expr(unnormalize_col(filter.clone()), &df_schema)?;
+            let result = physical.evaluate(&batch)?.into_array(batch.num_rows())?;
+            let mask = result.as_boolean_opt().ok_or_else(|| {
+                DataFusionError::Internal(format!("partition filter {filter} is not a predicate"))
+            })?;
+            for (row, kept) in keep.iter_mut().enumerate() {
+                *kept &= mask.is_valid(row) && mask.value(row);
+            }
+        }
+        Ok(values
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(v, k)| k.then_some(v))
+            .collect())
+    }
+
+    /// Whether `filter` reads only partition keys.
+    fn is_partition_filter(&self, filter: &Expr) -> bool {
+        let columns = filter.column_refs();
+        !columns.is_empty()
+            && columns
+                .iter()
+                .all(|c| self.table.partition_keys.iter().any(|k| k.name == c.name))
     }
 }
 
@@ -131,16 +204,38 @@ impl TableProvider for HiveTableProvider {
         TableType::Base
     }
 
+    /// Filters on partition keys prune partitions; DataFusion still applies them to the rows.
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if self.is_partition_filter(f) {
+                    TableProviderFilterPushDown::Inexact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
+    }
+
     async fn scan(
         &self,
         state: &dyn CatalogSession,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let to_df = |e: ApiaryError| DataFusionError::External(Box::new(e));
         let mut files = Vec::new();
-        for (location, values) in self.locations().map_err(to_df)? {
+        let partition_filters: Vec<Expr> = filters
+            .iter()
+            .filter(|f| self.is_partition_filter(f))
+            .cloned()
+            .collect();
+        for (location, values) in self.locations(state, &partition_filters)? {
             let dir = local_path(&location);
             recover(&dir).map_err(to_df)?;
             for file in list_data_files(&dir).map_err(to_df)? {

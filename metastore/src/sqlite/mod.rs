@@ -170,6 +170,25 @@ impl Metastore for SqliteMetastore {
     fn list_partitions(&self, database: &str, table: &str) -> Result<Vec<Partition>> {
         self.read(|tx| partitions::list(tx, database, table))
     }
+    fn list_partition_values(&self, database: &str, table: &str) -> Result<Vec<Vec<String>>> {
+        self.read(|tx| partitions::list_values(tx, database, table))
+    }
+    fn get_partitions(
+        &self,
+        database: &str,
+        table: &str,
+        values: &[Vec<String>],
+    ) -> Result<Vec<Partition>> {
+        self.read(|tx| {
+            let mut found = Vec::with_capacity(values.len());
+            for v in values {
+                if let Some(partition) = partitions::get(tx, database, table, v)? {
+                    found.push(partition);
+                }
+            }
+            Ok(found)
+        })
+    }
     fn get_partition(
         &self,
         database: &str,

@@ -193,3 +193,32 @@ pub(super) fn rename(tx: &Transaction<'_>, values: &[String], renamed: &Partitio
         &renamed.parameters,
     )
 }
+
+pub(super) fn list_values(
+    tx: &Transaction<'_>,
+    database: &str,
+    table: &str,
+) -> Result<Vec<Vec<String>>> {
+    let (tbl_id, _) = super::tables::id_of(tx, database, table)?;
+    let mut statement = tx.prepare_cached(
+        "SELECT p.PART_ID, v.PART_KEY_VAL FROM PARTITIONS p
+         JOIN PARTITION_KEY_VALS v ON v.PART_ID = p.PART_ID
+         WHERE p.TBL_ID = ?1 ORDER BY p.PART_NAME, p.PART_ID, v.INTEGER_IDX",
+    )?;
+    let rows = statement.query_map([tbl_id], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+    })?;
+    let mut values: Vec<Vec<String>> = Vec::new();
+    let mut current: Option<i64> = None;
+    for row in rows {
+        let (part_id, value) = row?;
+        if current != Some(part_id) {
+            values.push(Vec::new());
+            current = Some(part_id);
+        }
+        if let Some(last) = values.last_mut() {
+            last.push(value);
+        }
+    }
+    Ok(values)
+}

@@ -158,6 +158,15 @@ fn partition_lifecycle() {
     store
         .add_partitions(std::slice::from_ref(&p1), true)
         .unwrap();
+    assert_eq!(
+        store.list_partition_values("default", "logs").unwrap(),
+        vec![p2.values.clone(), p1.values.clone()]
+    );
+    let wanted = vec![p1.values.clone(), vec!["absent".to_string()]];
+    assert_eq!(
+        store.get_partitions("default", "logs", &wanted).unwrap(),
+        vec![p1.clone()]
+    );
     let listed = store.list_partitions("default", "logs").unwrap();
     assert_eq!(listed, vec![p2.clone(), p1.clone()]);
 
