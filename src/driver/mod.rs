@@ -240,8 +240,15 @@ impl Session {
             S::Describe {
                 table,
                 detail,
+                partition,
                 column,
-            } => execution::describe::describe(self, &table, detail, column.as_deref()),
+            } => execution::describe::describe(
+                self,
+                &table,
+                detail,
+                partition.as_ref(),
+                column.as_deref(),
+            ),
             S::CreateTable(create) => execution::table_ddl::create(self, *create).await,
             S::DropTable {
                 name,

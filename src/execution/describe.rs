@@ -1,12 +1,14 @@
 //! DESCRIBE [EXTENDED | FORMATTED] table [column].
 
-use apiary_metastore::{Column, Table};
+use apiary_metastore::{Column, Partition, Table};
 
+use super::partition_ddl::full_values;
+use super::paths::partition_path;
 use super::results::string_table;
 use crate::analysis_err;
 use crate::driver::{Session, StatementOutput};
 use crate::error::Result;
-use crate::parser::{DescribeDetail, TableName};
+use crate::parser::{DescribeDetail, PartitionSpec, TableName};
 
 type Row = Vec<String>;
 
@@ -25,6 +27,7 @@ pub fn describe(
     session: &Session,
     name: &TableName,
     detail: DescribeDetail,
+    partition: Option<&PartitionSpec>,
     column: Option<&str>,
 ) -> Result<StatementOutput> {
     let entry = session.require_table(name)?;
@@ -64,6 +67,44 @@ pub fn describe(
         rows.push(row("# Partition Information", "", ""));
         rows.push(row("# col_name", "data_type", "comment"));
         rows.extend(column_rows(&table.partition_keys));
+    }
+    let partition = match partition {
+        Some(spec) => {
+            if table.partition_keys.is_empty() || entry.temporary {
+                return Err(analysis_err!(
+                    "Table {} is not a partitioned table",
+                    table.qualified_name()
+                ));
+            }
+            let values = full_values(table, spec)?;
+            let found =
+                session
+                    .engine
+                    .metastore
+                    .get_partition(&table.database, &table.name, &values)?;
+            Some(found.ok_or_else(|| {
+                analysis_err!(
+                    "Partition not found: {}",
+                    partition_path(&table.partition_keys, &values)
+                )
+            })?)
+        }
+        None => None,
+    };
+    if let Some(partition) = &partition {
+        match detail {
+            DescribeDetail::Plain => {}
+            DescribeDetail::Extended => {
+                rows.push(row("", "", ""));
+                rows.push(row(
+                    "Detailed Partition Information",
+                    &format!("{partition:?}"),
+                    "",
+                ));
+            }
+            DescribeDetail::Formatted => rows.extend(partition_details(table, partition)),
+        }
+        return Ok(string_table(&names, rows));
     }
     match detail {
         DescribeDetail::Plain => {}
@@ -147,5 +188,28 @@ fn formatted_details(table: &Table, temporary: bool) -> Vec<Row> {
             .iter()
             .map(|(k, v)| row("", k, &v.escape_debug().to_string())),
     );
+    rows
+}
+
+fn partition_details(table: &Table, partition: &Partition) -> Vec<Row> {
+    let created = chrono::DateTime::from_timestamp(partition.create_time, 0)
+        .map(|t| t.format("%a %b %d %H:%M:%S UTC %Y").to_string())
+        .unwrap_or_default();
+    let mut rows = vec![
+        row("", "", ""),
+        row("# Detailed Partition Information", "", ""),
+        row(
+            "Partition Value:",
+            &format!("[{}]", partition.values.join(", ")),
+            "",
+        ),
+        row("Database:", &table.database, ""),
+        row("Table:", &table.name, ""),
+        row("CreateTime:", &created, ""),
+        row("LastAccessTime:", "UNKNOWN", ""),
+        row("Location:", &partition.storage.location, ""),
+        row("Partition Parameters:", "", ""),
+    ];
+    rows.extend(partition.parameters.iter().map(|(k, v)| row("", k, v)));
     rows
 }

@@ -30,7 +30,7 @@ fn partitioned(session: &Session, name: &TableName) -> Result<TableEntry> {
 }
 
 /// The values of a spec naming every key, in key order.
-fn full_values(table: &Table, spec: &PartitionSpec) -> Result<Vec<String>> {
+pub(crate) fn full_values(table: &Table, spec: &PartitionSpec) -> Result<Vec<String>> {
     if let Some((extra, _)) = spec
         .iter()
         .find(|(k, _)| !table.partition_keys.iter().any(|p| p.name == *k))

@@ -211,6 +211,7 @@ pub enum HiveStatement {
     Describe {
         table: TableName,
         detail: DescribeDetail,
+        partition: Option<PartitionSpec>,
         column: Option<String>,
     },
     CreateTable(Box<CreateTable>),

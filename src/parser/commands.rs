@@ -141,11 +141,12 @@ impl HiveParser<'_> {
         } else {
             DescribeDetail::Plain
         };
-        let token = self.peek();
         let table = self.table_name()?;
-        if self.word("PARTITION") {
-            return Err(self.not_supported(&token, "DESCRIBE ... PARTITION"));
-        }
+        let partition = if self.word("PARTITION") {
+            Some(self.partition_spec()?)
+        } else {
+            None
+        };
         let column = match self.peek().token {
             Token::Word(_) => Some(self.identifier()?),
             _ => None,
@@ -153,6 +154,7 @@ impl HiveParser<'_> {
         Ok(HiveStatement::Describe {
             table,
             detail,
+            partition,
             column,
         })
     }

@@ -246,3 +246,22 @@ fn msck_repairs_partitions_from_directories() {
     );
     assert_eq!(sandbox.sql("show partitions t"), "");
 }
+
+#[test]
+fn describe_formatted_partition_shows_its_location_and_statistics() {
+    let sandbox = Sandbox::new();
+    sandbox.sql("create table t (a int) partitioned by (dt string); insert into t partition (dt='x') values (1), (2)");
+    let out = sandbox.sql("describe formatted t partition (dt='x')");
+    let location = format!(
+        "Location:\t{}",
+        sandbox.warehouse().join("t").join("dt=x").display()
+    );
+    for expected in [
+        "Partition Value:\t[x]",
+        location.as_str(),
+        "\tnumRows\t2",
+        "\tnumFiles\t1",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+}
