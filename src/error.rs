@@ -38,14 +38,6 @@ impl ApiaryError {
             source,
         }
     }
-
-    /// Whether the error is the user's to fix (as opposed to a broken invariant).
-    pub fn line_column(&self) -> Option<(u64, u64)> {
-        match self {
-            ApiaryError::Parse(e) => Some((e.line, e.column)),
-            _ => None,
-        }
-    }
 }
 
 pub type Result<T, E = ApiaryError> = std::result::Result<T, E>;
