@@ -122,7 +122,7 @@ def main():
     )
     spark.stop()
     shutil.rmtree(WORK, ignore_errors=True)
-    print(f"hive text compatibility: {passed} passed, {failed} failed")
+    print(f"hive-compat: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
 
