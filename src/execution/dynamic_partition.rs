@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use apiary_metastore::Table;
+use apiary_metastore::{Partition, Table};
 use datafusion::arrow::array::{Array, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::Schema;
@@ -17,9 +17,8 @@ use datafusion::logical_expr::LogicalPlan;
 use futures::StreamExt;
 
 use super::commit::Staging;
-use super::files::local_path;
 use super::format::TableFormat;
-use super::paths::default_partition_location;
+use super::insert::write_target;
 use super::table_provider::DEFAULT_PARTITION_NAME;
 use super::writer::DataFileWriter;
 use crate::analysis_err;
@@ -27,15 +26,26 @@ use crate::driver::Session;
 use crate::error::Result;
 use crate::hive_text::{Style, write_value};
 
-/// A partition being written: its directory, staging and open file.
+/// A partition being written: its directory, its metastore entry if it exists, its staging
+/// and open file.
 struct PartitionWrite {
     dir: PathBuf,
+    existing: Option<Partition>,
     staging: Staging,
     file: DataFileWriter,
 }
 
+/// A partition a dynamic insert committed.
+pub struct WrittenPartition {
+    pub values: Vec<String>,
+    pub dir: PathBuf,
+    /// The metastore's partition, if it existed before the write.
+    pub existing: Option<Partition>,
+    pub rows: u64,
+}
+
 /// Runs `plan` (data columns, then one column per dynamic key) and writes each partition it
-/// produces. Returns each partition's full values, directory and row count.
+/// produces.
 pub async fn write(
     session: &Session,
     table: &Table,
@@ -43,7 +53,7 @@ pub async fn write(
     format: &TableFormat,
     static_values: &[String],
     overwrite: bool,
-) -> Result<Vec<(Vec<String>, PathBuf, u64)>> {
+) -> Result<Vec<WrittenPartition>> {
     let limit = |name: &str, default: usize| {
         session
             .setting(name)
@@ -76,19 +86,19 @@ pub async fn write(
                         "Number of dynamic partitions created is {count}, which is more than {total}. To solve this try to set hive.exec.max.dynamic.partitions to at least {count}."
                     ));
                 }
-                let existing = session.engine.metastore.get_partition(
-                    &table.database,
-                    &table.name,
-                    &values,
-                )?;
-                let dir = match existing {
-                    Some(partition) => local_path(&partition.storage.location),
-                    None => default_partition_location(table, &values),
-                };
+                let (dir, existing) = write_target(session, table, Some(&values))?;
                 let mut staging = Staging::create(&dir)?;
                 let file =
                     DataFileWriter::create(staging.next_file_path(), format, data_schema.clone())?;
-                partitions.insert(values.clone(), PartitionWrite { dir, staging, file });
+                partitions.insert(
+                    values.clone(),
+                    PartitionWrite {
+                        dir,
+                        existing,
+                        staging,
+                        file,
+                    },
+                );
             }
             let indices = UInt32Array::from(rows);
             let columns = batch.columns()[..data_columns]
@@ -107,12 +117,18 @@ pub async fn write(
     let mut finished = Vec::with_capacity(partitions.len());
     for (values, partition) in partitions {
         let rows = partition.file.finish()?;
-        finished.push((values, partition.dir, partition.staging, rows));
+        let written = WrittenPartition {
+            values,
+            dir: partition.dir,
+            existing: partition.existing,
+            rows,
+        };
+        finished.push((written, partition.staging));
     }
     let mut written = Vec::with_capacity(finished.len());
-    for (values, dir, staging, rows) in finished {
+    for (partition, staging) in finished {
         staging.commit(overwrite)?;
-        written.push((values, dir, rows));
+        written.push(partition);
     }
     Ok(written)
 }

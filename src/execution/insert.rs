@@ -2,6 +2,7 @@
 //! of CTAS.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use apiary_metastore::{Column, Partition, Table};
 use datafusion::arrow::datatypes::FieldRef;
@@ -54,69 +55,89 @@ pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOu
                 insert.overwrite,
             )
             .await?;
-            for (values, dir, rows) in written {
-                register_partition(session, table, &values, &dir, rows, insert.overwrite)?;
+            for partition in written {
+                let (values, existing, dir) =
+                    (Some(partition.values), partition.existing, partition.dir);
+                record_write(
+                    session,
+                    &entry,
+                    values,
+                    existing,
+                    &dir,
+                    Some(partition.rows),
+                    insert.overwrite,
+                )?;
             }
             return Ok(StatementOutput::Done);
         }
         PartitionTarget::Static(values) => Some(values),
         PartitionTarget::Unpartitioned => None,
     };
-    let existing = match &values {
-        Some(values) => {
-            session
-                .engine
-                .metastore
-                .get_partition(&table.database, &table.name, values)?
-        }
-        None => None,
-    };
+    let (dir, existing) = write_target(session, table, values.as_deref())?;
     if insert.if_not_exists && existing.is_some() {
         return Ok(StatementOutput::Done);
     }
-    let dir = match (&values, &existing) {
-        (_, Some(partition)) => local_path(&partition.storage.location),
-        (Some(values), None) => default_partition_location(table, values),
-        (None, _) => local_path(&table.storage.location),
-    };
     let mut staging = Staging::create(&dir)?;
     let rows = write_plan(session, plan, &mut staging, &format).await?;
     staging.commit(insert.overwrite)?;
-    match values {
-        Some(values) => register_partition(session, table, &values, &dir, rows, insert.overwrite)?,
-        None => {
-            let mut updated = entry.clone();
-            update_basic_stats(
-                session,
-                &mut updated.table.parameters,
-                &dir,
-                rows,
-                insert.overwrite,
-            )?;
-            let (database, name) = (table.database.clone(), table.name.clone());
-            session.save_table(&updated, &database, &name)?;
-        }
-    }
+    record_write(
+        session,
+        &entry,
+        values,
+        existing,
+        &dir,
+        Some(rows),
+        insert.overwrite,
+    )?;
     Ok(StatementOutput::Done)
 }
 
-/// Creates the partition `values` in the metastore after a write into `dir`, or updates its
-/// statistics if it exists.
-fn register_partition(
+/// Where a write into the table, or into its partition `values`, goes: the partition's own
+/// directory if it exists (returned with it), else the default one.
+pub(crate) fn write_target(
     session: &Session,
     table: &Table,
-    values: &[String],
-    dir: &std::path::Path,
-    rows: u64,
+    values: Option<&[String]>,
+) -> Result<(PathBuf, Option<Partition>)> {
+    let Some(values) = values else {
+        return Ok((local_path(&table.storage.location), None));
+    };
+    let existing = session
+        .engine
+        .metastore
+        .get_partition(&table.database, &table.name, values)?;
+    let dir = match &existing {
+        Some(partition) => local_path(&partition.storage.location),
+        None => default_partition_location(table, values),
+    };
+    Ok((dir, existing))
+}
+
+/// Records a committed write into `dir` in the metastore: in the partition `values`
+/// (created unless it `existing`), or in the table itself. `rows` is `None` when the row
+/// count is unknown (LOAD DATA).
+pub(crate) fn record_write(
+    session: &mut Session,
+    entry: &TableEntry,
+    values: Option<Vec<String>>,
+    existing: Option<Partition>,
+    dir: &Path,
+    rows: Option<u64>,
     overwrite: bool,
 ) -> Result<()> {
-    let metastore = &session.engine.metastore;
-    let existing = metastore.get_partition(&table.database, &table.name, values)?;
+    let table = &entry.table;
+    let Some(values) = values else {
+        let mut updated = entry.clone();
+        update_basic_stats(session, &mut updated.table.parameters, dir, rows, overwrite)?;
+        let (database, name) = (table.database.clone(), table.name.clone());
+        return session.save_table(&updated, &database, &name);
+    };
+    let metastore = session.engine.metastore.clone();
     let is_new = existing.is_none();
     let mut partition = existing.unwrap_or_else(|| Partition {
         database: table.database.clone(),
         table: table.name.clone(),
-        values: values.to_vec(),
+        values,
         create_time: now(),
         storage: apiary_metastore::StorageDescriptor {
             location: dir.display().to_string(),
@@ -310,8 +331,8 @@ pub fn conform_to_table(
 pub fn update_basic_stats(
     session: &Session,
     parameters: &mut BTreeMap<String, String>,
-    dir: &std::path::Path,
-    rows_written: u64,
+    dir: &Path,
+    rows_written: Option<u64>,
     overwrite: bool,
 ) -> Result<()> {
     parameters.insert("transient_lastDdlTime".into(), now().to_string());
@@ -331,9 +352,10 @@ pub fn update_basic_stats(
             .get("numRows")
             .and_then(|n| n.parse::<u64>().ok())
     };
-    match previous {
-        Some(previous) => {
-            parameters.insert("numRows".into(), (previous + rows_written).to_string())
+    // The row count stays known only if it was known before and this write's is known.
+    match previous.zip(rows_written) {
+        Some((previous, rows)) => {
+            parameters.insert("numRows".into(), (previous + rows).to_string())
         }
         None => parameters.remove("numRows"),
     };
@@ -355,5 +377,11 @@ pub async fn write_new_table(
     let mut staging = Staging::create(&target)?;
     let rows = write_plan(session, plan, &mut staging, &format).await?;
     staging.commit(true)?;
-    update_basic_stats(session, &mut entry.table.parameters, &target, rows, true)
+    update_basic_stats(
+        session,
+        &mut entry.table.parameters,
+        &target,
+        Some(rows),
+        true,
+    )
 }

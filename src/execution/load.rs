@@ -2,15 +2,11 @@
 //! them; otherwise they move, as in Hive. Either way they are staged and committed
 //! atomically, and a moved source is removed only after the commit.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-use apiary_metastore::{Partition, StorageDescriptor};
 
 use super::commit::Staging;
 use super::files::{is_hidden, local_path};
-use super::insert::{PartitionTarget, now, partition_target, update_basic_stats};
-use super::paths::default_partition_location;
+use super::insert::{PartitionTarget, partition_target, record_write, write_target};
 use crate::analysis_err;
 use crate::driver::{Session, StatementOutput};
 use crate::error::{ApiaryError, Result};
@@ -50,20 +46,7 @@ pub fn load_data(
             ));
         }
     };
-    let existing = match &values {
-        Some(values) => {
-            session
-                .engine
-                .metastore
-                .get_partition(&table.database, &table.name, values)?
-        }
-        None => None,
-    };
-    let target = match (&values, &existing) {
-        (_, Some(p)) => local_path(&p.storage.location),
-        (Some(values), None) => default_partition_location(table, values),
-        (None, _) => local_path(&table.storage.location),
-    };
+    let (target, existing) = write_target(session, table, values.as_deref())?;
     let staging = Staging::create(&target)?;
     for source in &sources {
         let name = source
@@ -83,38 +66,8 @@ pub fn load_data(
             let _ = std::fs::remove_file(source);
         }
     }
-    match values {
-        Some(values) => {
-            let mut partition = existing.clone().unwrap_or_else(|| Partition {
-                database: table.database.clone(),
-                table: table.name.clone(),
-                values,
-                create_time: now(),
-                storage: StorageDescriptor {
-                    location: target.display().to_string(),
-                    ..table.storage.clone()
-                },
-                parameters: BTreeMap::new(),
-            });
-            partition.parameters.remove("numRows");
-            update_basic_stats(session, &mut partition.parameters, &target, 0, false)?;
-            if existing.is_some() {
-                session.engine.metastore.alter_partition(&partition)?;
-            } else {
-                session
-                    .engine
-                    .metastore
-                    .add_partitions(&[partition], true)?;
-            }
-        }
-        None => {
-            let mut updated = entry.clone();
-            updated.table.parameters.remove("numRows");
-            update_basic_stats(session, &mut updated.table.parameters, &target, 0, false)?;
-            let (database, name) = (table.database.clone(), table.name.clone());
-            session.save_table(&updated, &database, &name)?;
-        }
-    }
+    // LOAD moves files without reading them: the row count becomes unknown.
+    record_write(session, &entry, values, existing, &target, None, overwrite)?;
     Ok(StatementOutput::Done)
 }
 

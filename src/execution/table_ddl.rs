@@ -7,7 +7,7 @@ use apiary_metastore::{Column, Table, TableType};
 use super::commit::Staging;
 use super::files::local_path;
 use super::format::storage_descriptor;
-use super::insert::{conform_to_table, now, write_new_table};
+use super::insert::{conform_to_table, now, record_write, write_new_table};
 use super::partition_ddl;
 use super::paths::default_table_location;
 use crate::analysis_err;
@@ -305,22 +305,8 @@ pub fn truncate(
     }
     for (partition, dir) in targets {
         Staging::create(&dir)?.commit(true)?;
-        if let Some(mut partition) = partition {
-            super::insert::update_basic_stats(session, &mut partition.parameters, &dir, 0, true)?;
-            session.engine.metastore.alter_partition(&partition)?;
-        }
-    }
-    if table.partition_keys.is_empty() {
-        let mut updated = entry.clone();
-        super::insert::update_basic_stats(
-            session,
-            &mut updated.table.parameters,
-            &local_path(&table.storage.location),
-            0,
-            true,
-        )?;
-        let (database, table_name) = (table.database.clone(), table.name.clone());
-        session.save_table(&updated, &database, &table_name)?;
+        let values = partition.as_ref().map(|p| p.values.clone());
+        record_write(session, &entry, values, partition, &dir, Some(0), true)?;
     }
     Ok(StatementOutput::Done)
 }
