@@ -53,12 +53,7 @@ pub(super) fn add(
             params![tbl_id, name, partition.create_time, sd_id],
         )?;
         let part_id = tx.last_insert_rowid();
-        for (index, value) in partition.values.iter().enumerate() {
-            tx.execute(
-                "INSERT INTO PARTITION_KEY_VALS (PART_ID, INTEGER_IDX, PART_KEY_VAL) VALUES (?1, ?2, ?3)",
-                params![part_id, index as i64, value],
-            )?;
-        }
+        write_key_values(tx, part_id, &partition.values)?;
         insert_params(
             tx,
             "PARTITION_PARAMS",
@@ -133,6 +128,16 @@ pub(super) fn alter(tx: &Transaction<'_>, partition: &Partition) -> Result<()> {
     let name = name_of(tx, tbl_id, &partition.values)?;
     let (part_id, old_sd) =
         find(tx, tbl_id, &name)?.ok_or_else(|| MetastoreError::NoSuchPartition(name.clone()))?;
+    replace_details(tx, part_id, old_sd, partition)
+}
+
+/// Replaces a partition's storage descriptor and parameters with `partition`'s.
+fn replace_details(
+    tx: &Transaction<'_>,
+    part_id: i64,
+    old_sd: i64,
+    partition: &Partition,
+) -> Result<()> {
     let sd_id = insert_storage(tx, &partition.storage)?;
     tx.execute(
         "UPDATE PARTITIONS SET SD_ID = ?1 WHERE PART_ID = ?2",
@@ -146,6 +151,21 @@ pub(super) fn alter(tx: &Transaction<'_>, partition: &Partition) -> Result<()> {
         part_id,
         &partition.parameters,
     )
+}
+
+/// Writes a partition's key values, replacing any it had.
+fn write_key_values(tx: &Transaction<'_>, part_id: i64, values: &[String]) -> Result<()> {
+    tx.execute(
+        "DELETE FROM PARTITION_KEY_VALS WHERE PART_ID = ?1",
+        [part_id],
+    )?;
+    for (index, value) in values.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO PARTITION_KEY_VALS (PART_ID, INTEGER_IDX, PART_KEY_VAL) VALUES (?1, ?2, ?3)",
+            params![part_id, index as i64, value],
+        )?;
+    }
+    Ok(())
 }
 
 pub(super) fn drop(
@@ -173,25 +193,12 @@ pub(super) fn rename(tx: &Transaction<'_>, values: &[String], renamed: &Partitio
             "Partition {new_name}"
         )));
     }
-    let sd_id = insert_storage(tx, &renamed.storage)?;
     tx.execute(
-        "UPDATE PARTITIONS SET PART_NAME = ?1, SD_ID = ?2 WHERE PART_ID = ?3",
-        params![new_name, sd_id, part_id],
+        "UPDATE PARTITIONS SET PART_NAME = ?1 WHERE PART_ID = ?2",
+        params![new_name, part_id],
     )?;
-    delete_storage(tx, old_sd)?;
-    for (index, value) in renamed.values.iter().enumerate() {
-        tx.execute(
-            "UPDATE PARTITION_KEY_VALS SET PART_KEY_VAL = ?1 WHERE PART_ID = ?2 AND INTEGER_IDX = ?3",
-            params![value, part_id, index as i64],
-        )?;
-    }
-    insert_params(
-        tx,
-        "PARTITION_PARAMS",
-        "PART_ID",
-        part_id,
-        &renamed.parameters,
-    )
+    write_key_values(tx, part_id, &renamed.values)?;
+    replace_details(tx, part_id, old_sd, renamed)
 }
 
 pub(super) fn list_values(
