@@ -1,5 +1,6 @@
 //! A writer killed in the middle of an INSERT leaves the table as it was.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::{Sandbox, files_in};
@@ -12,41 +13,11 @@ fn killed_insert_leaves_table_intact() {
     let before = files_in(&table_dir);
     assert_eq!(before, vec!["000000_0"]);
 
-    let mut writer = sandbox
-        .command()
-        .args(["-S", "-e", "insert overwrite table t select value, 'padding-padding-padding' from range(1000000000)"])
-        .spawn()
-        .expect("start writer");
-    // Wait until the writer has staged data, then kill it without warning.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let staged = files_in(&table_dir)
-            .into_iter()
-            .find(|n| n.starts_with(".apiary-staging-"));
-        let size = staged
-            .map(|dir| {
-                files_in(&table_dir.join(&dir))
-                    .iter()
-                    .map(|f| {
-                        std::fs::metadata(table_dir.join(&dir).join(f))
-                            .map(|m| m.len())
-                            .unwrap_or(0)
-                    })
-                    .sum::<u64>()
-            })
-            .unwrap_or(0);
-        if size > 1_000_000 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the writer never staged data");
-        assert!(
-            writer.try_wait().expect("poll writer").is_none(),
-            "the writer finished before it was killed"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    writer.kill().expect("kill writer");
-    writer.wait().expect("reap writer");
+    kill_writer_once_staged(
+        &sandbox,
+        "insert overwrite table t select value, 'padding-padding-padding' from range(1000000000)",
+        &table_dir,
+    );
 
     assert_eq!(sandbox.sql("select count(*), sum(id) from t"), "3\t6\n");
     // The reader removed the dead writer's staging directory.
@@ -64,26 +35,11 @@ fn killed_partition_overwrite_leaves_the_old_partition() {
     let partition_dir = sandbox.warehouse().join("p").join("dt=a");
     let before = files_in(&partition_dir);
 
-    let mut writer = sandbox
-        .command()
-        .args([
-            "-S",
-            "-e",
-            "insert overwrite table p partition (dt='a') select value, 'padding-padding-padding' from range(1000000000)",
-        ])
-        .spawn()
-        .expect("start writer");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while staged_bytes(&partition_dir) < 1_000_000 {
-        assert!(Instant::now() < deadline, "the writer never staged data");
-        assert!(
-            writer.try_wait().expect("poll writer").is_none(),
-            "the writer finished before it was killed"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    writer.kill().expect("kill writer");
-    writer.wait().expect("reap writer");
+    kill_writer_once_staged(
+        &sandbox,
+        "insert overwrite table p partition (dt='a') select value, 'padding-padding-padding' from range(1000000000)",
+        &partition_dir,
+    );
 
     assert_eq!(
         sandbox.sql("select dt, count(*), sum(id) from p group by dt order by dt"),
@@ -96,8 +52,29 @@ fn killed_partition_overwrite_leaves_the_old_partition() {
     );
 }
 
+/// Starts `apiary -e sql`, waits until it has staged over a megabyte in `dir`, and kills it
+/// without warning.
+fn kill_writer_once_staged(sandbox: &Sandbox, sql: &str, dir: &Path) {
+    let mut writer = sandbox
+        .command()
+        .args(["-S", "-e", sql])
+        .spawn()
+        .expect("start writer");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while staged_bytes(dir) < 1_000_000 {
+        assert!(Instant::now() < deadline, "the writer never staged data");
+        assert!(
+            writer.try_wait().expect("poll writer").is_none(),
+            "the writer finished before it was killed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    writer.kill().expect("kill writer");
+    writer.wait().expect("reap writer");
+}
+
 /// Bytes in the staging directories inside `dir`.
-fn staged_bytes(dir: &std::path::Path) -> u64 {
+fn staged_bytes(dir: &Path) -> u64 {
     files_in(dir)
         .into_iter()
         .filter(|name| name.starts_with(".apiary-staging-"))
