@@ -26,11 +26,6 @@ impl Session {
         )
     }
 
-    pub fn lookup_table(&self, name: &TableName) -> Result<Option<TableEntry>> {
-        let (database, table) = self.qualify(name);
-        self.lookup_qualified(&database, &table)
-    }
-
     pub fn lookup_qualified(&self, database: &str, table: &str) -> Result<Option<TableEntry>> {
         if let Some(temp) = self
             .temp_tables

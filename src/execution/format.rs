@@ -41,13 +41,6 @@ impl TableFormat {
             sd.serde.serialization_lib
         )))
     }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            TableFormat::Text(_) => "TEXTFILE",
-            TableFormat::Parquet => "PARQUET",
-        }
-    }
 }
 
 /// The storage descriptor for `STORED AS format` with `ROW FORMAT ...` at `location`.

@@ -56,15 +56,15 @@ pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOu
             )
             .await?;
             for partition in written {
-                let (values, existing, dir) =
-                    (Some(partition.values), partition.existing, partition.dir);
+                let rows = Some(partition.rows);
+                let values = Some(partition.values);
                 record_write(
                     session,
                     &entry,
                     values,
-                    existing,
-                    &dir,
-                    Some(partition.rows),
+                    partition.existing,
+                    &partition.dir,
+                    rows,
                     insert.overwrite,
                 )?;
             }

@@ -10,7 +10,7 @@ mod partitions;
 mod storage;
 mod tables;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -22,7 +22,6 @@ use migrations::MIGRATIONS;
 /// A metastore kept in a SQLite file.
 #[derive(Debug)]
 pub struct SqliteMetastore {
-    path: PathBuf,
     connection: Mutex<Connection>,
 }
 
@@ -41,7 +40,6 @@ impl SqliteMetastore {
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
         let store = SqliteMetastore {
-            path: path.to_path_buf(),
             connection: Mutex::new(connection),
         };
         store.migrate()?;
@@ -61,29 +59,34 @@ impl SqliteMetastore {
         Ok(store)
     }
 
-    /// The file this metastore lives in.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The schema version recorded in the file.
     pub fn schema_version(&self) -> Result<i64> {
         self.read(schema_version)
     }
 
+    /// Applies the migrations the file lacks. An up-to-date file is only read, so opening a
+    /// metastore does not take the write lock other processes may be waiting for.
     fn migrate(&self) -> Result<()> {
+        let supported = MIGRATIONS.len() as i64;
+        let check = |current: i64| {
+            if current > supported {
+                Err(MetastoreError::SchemaTooNew {
+                    found: current,
+                    supported,
+                })
+            } else {
+                Ok(current)
+            }
+        };
+        if check(self.read(schema_version)?)? == supported {
+            return Ok(());
+        }
         self.write(|tx| {
             tx.execute_batch(
                 "CREATE TABLE IF NOT EXISTS SCHEMA_VERSION (VERSION INTEGER NOT NULL)",
             )?;
-            let current = schema_version(tx)?;
-            let supported = MIGRATIONS.len() as i64;
-            if current > supported {
-                return Err(MetastoreError::SchemaTooNew {
-                    found: current,
-                    supported,
-                });
-            }
+            // Another process may have migrated since the read above.
+            let current = check(schema_version(tx)?)?;
             for migration in &MIGRATIONS[current as usize..] {
                 tx.execute_batch(migration)?;
             }
