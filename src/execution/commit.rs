@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use super::files::list_data_files;
+use super::files::{DataFile, list_data_files, list_dir};
 use crate::error::{ApiaryError, Result};
 
 const STAGING_PREFIX: &str = ".apiary-staging-";
@@ -216,6 +216,17 @@ fn remove_dir(dir: &Path) -> Result<()> {
             e,
         )),
     }
+}
+
+/// The data files of `dir` once interrupted writes there are finished or removed: one listing
+/// of the directory unless a staging directory is present.
+pub fn committed_files(dir: &Path) -> Result<Vec<DataFile>> {
+    let (files, hidden) = list_dir(dir)?;
+    if !hidden.iter().any(|name| name.starts_with(STAGING_PREFIX)) {
+        return Ok(files);
+    }
+    recover(dir)?;
+    list_data_files(dir)
 }
 
 /// Finishes committed writes and removes abandoned ones in `target`. Staging directories of

@@ -18,17 +18,25 @@ pub fn is_hidden(name: &str) -> bool {
 
 /// The visible data files of a directory, sorted by name. A missing directory has none.
 pub fn list_data_files(dir: &Path) -> Result<Vec<DataFile>> {
+    Ok(list_dir(dir)?.0)
+}
+
+/// The visible data files of a directory, sorted by name, and the names of its hidden
+/// entries (staging directories among them).
+pub fn list_dir(dir: &Path) -> Result<(Vec<DataFile>, Vec<String>)> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
         Err(e) => return Err(ApiaryError::io(format!("cannot list {}", dir.display()), e)),
     };
     let mut files = Vec::new();
+    let mut hidden = Vec::new();
     for entry in entries {
         let entry =
             entry.map_err(|e| ApiaryError::io(format!("cannot list {}", dir.display()), e))?;
-        let name = entry.file_name();
-        if is_hidden(&name.to_string_lossy()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_hidden(&name) {
+            hidden.push(name);
             continue;
         }
         let metadata = entry
@@ -42,7 +50,7 @@ pub fn list_data_files(dir: &Path) -> Result<Vec<DataFile>> {
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(files)
+    Ok((files, hidden))
 }
 
 /// A location string from the metastore as a local path (`file:` URIs accepted).

@@ -22,8 +22,8 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 
-use super::commit::recover;
-use super::files::{list_data_files, local_path};
+use super::commit::committed_files;
+use super::files::local_path;
 use super::format::TableFormat;
 use super::text_scan::{ScanFile, TextScanExec};
 use crate::error::ApiaryError;
@@ -237,8 +237,7 @@ impl TableProvider for HiveTableProvider {
             .collect();
         for (location, values) in self.locations(state, &partition_filters)? {
             let dir = local_path(&location);
-            recover(&dir).map_err(to_df)?;
-            for file in list_data_files(&dir).map_err(to_df)? {
+            for file in committed_files(&dir).map_err(to_df)? {
                 files.push((file, values.clone()));
             }
         }
