@@ -36,7 +36,7 @@ impl TextDecoder {
     }
 
     /// One batch from `lines` (without line terminators).
-    pub fn decode(&self, lines: &[Vec<u8>]) -> Result<RecordBatch> {
+    pub fn decode(&self, lines: &[&[u8]]) -> Result<RecordBatch> {
         let mut builders: Vec<ColumnBuilder> = self
             .schema
             .fields()
@@ -413,7 +413,7 @@ mod tests {
             (0..types.len()).collect(),
             serde,
         );
-        let lines: Vec<Vec<u8>> = lines.iter().map(|l| l.as_bytes().to_vec()).collect();
+        let lines: Vec<&[u8]> = lines.iter().map(|l| l.as_bytes()).collect();
         pretty_format_batches(&[decoder.decode(&lines).unwrap()])
             .unwrap()
             .to_string()

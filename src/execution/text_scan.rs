@@ -180,31 +180,40 @@ impl ScanJob {
                 DataFusionError::Execution(format!("cannot open {}: {e}", file.path.display()))
             })?;
             let mut reader = std::io::BufReader::with_capacity(1 << 20, handle);
-            let mut lines: Vec<Vec<u8>> = Vec::with_capacity(self.batch_size);
+            // The lines of one batch, back to back in one reused buffer, and where each ends.
+            let mut buffer: Vec<u8> = Vec::new();
+            let mut ends: Vec<usize> = Vec::with_capacity(self.batch_size);
             let mut line_number = 0usize;
             loop {
-                let mut line = Vec::new();
-                let read = reader.read_until(b'\n', &mut line).map_err(|e| {
+                let start = buffer.len();
+                let read = reader.read_until(b'\n', &mut buffer).map_err(|e| {
                     DataFusionError::Execution(format!("cannot read {}: {e}", file.path.display()))
                 })?;
                 if read > 0 {
                     line_number += 1;
                     if line_number <= self.skip_header {
+                        buffer.truncate(start);
                         continue;
                     }
-                    if line.last() == Some(&b'\n') {
-                        line.pop();
+                    if buffer.last() == Some(&b'\n') {
+                        buffer.pop();
                     }
-                    if line.last() == Some(&b'\r') {
-                        line.pop();
+                    if buffer.len() > start && buffer.last() == Some(&b'\r') {
+                        buffer.pop();
                     }
-                    lines.push(line);
+                    ends.push(buffer.len());
                 }
-                let full = lines.len() >= self.batch_size.min(remaining);
-                if (read == 0 && !lines.is_empty()) || full {
+                let full = ends.len() >= self.batch_size.min(remaining);
+                if (read == 0 && !ends.is_empty()) || full {
+                    let lines: Vec<&[u8]> = std::iter::once(0)
+                        .chain(ends.iter().copied())
+                        .zip(ends.iter().copied())
+                        .map(|(from, to)| &buffer[from..to])
+                        .collect();
                     let batch = self.assemble(&lines, &file.partition_values)?;
                     remaining -= batch.num_rows();
-                    lines.clear();
+                    buffer.clear();
+                    ends.clear();
                     if !emit(batch) || remaining == 0 {
                         return Ok(());
                     }
@@ -218,7 +227,7 @@ impl ScanJob {
     }
 
     /// Decodes lines and places data and partition columns in projection order.
-    fn assemble(&self, lines: &[Vec<u8>], partition_values: &[ScalarValue]) -> Result<RecordBatch> {
+    fn assemble(&self, lines: &[&[u8]], partition_values: &[ScalarValue]) -> Result<RecordBatch> {
         let data = self.decoder.decode(lines)?;
         let mut data_columns = data.columns().iter();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.projection.len());
