@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use apiary_metastore::{Partition, StorageDescriptor, Table, TableType};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
 
 use super::files::local_path;
 use super::insert::now;
@@ -98,44 +100,68 @@ pub fn add(
     Ok(StatementOutput::Done)
 }
 
-/// Whether a partition's values satisfy every predicate, comparing as the keys' types.
-fn matches(table: &Table, values: &[String], predicates: &[PartitionPredicate]) -> Result<bool> {
-    let (schema, data_schema) = table_schema(table)?;
-    let data_columns = data_schema.fields().len();
-    for predicate in predicates {
-        let Some(index) = table
-            .partition_keys
+/// Predicates on partition keys with their keys resolved and their values converted to the
+/// keys' types, once, to be tested against many partitions.
+struct PartitionFilter {
+    key_types: Vec<DataType>,
+    predicates: Vec<(usize, CompareOp, ScalarValue)>,
+}
+
+impl PartitionFilter {
+    fn new(table: &Table, predicates: &[PartitionPredicate]) -> Result<Self> {
+        let (schema, data_schema) = table_schema(table)?;
+        let key_types: Vec<DataType> = schema.fields()[data_schema.fields().len()..]
             .iter()
-            .position(|k| k.name == predicate.key)
-        else {
-            return Err(analysis_err!(
-                "'{}' is not a partition key of {}",
-                predicate.key,
-                table.qualified_name()
-            ));
-        };
-        let data_type = schema.field(data_columns + index).data_type();
-        let actual = partition_scalar(&values[index], data_type)?;
-        let wanted = partition_scalar(&predicate.value, data_type)?;
-        let Some(order) = actual
-            .partial_cmp(&wanted)
-            .filter(|_| !actual.is_null() && !wanted.is_null())
-        else {
-            return Ok(false);
-        };
-        let holds = match predicate.op {
-            CompareOp::Eq => order == Ordering::Equal,
-            CompareOp::NotEq => order != Ordering::Equal,
-            CompareOp::Lt => order == Ordering::Less,
-            CompareOp::LtEq => order != Ordering::Greater,
-            CompareOp::Gt => order == Ordering::Greater,
-            CompareOp::GtEq => order != Ordering::Less,
-        };
-        if !holds {
-            return Ok(false);
-        }
+            .map(|f| f.data_type().clone())
+            .collect();
+        let predicates = predicates
+            .iter()
+            .map(|predicate| {
+                let Some(index) = table
+                    .partition_keys
+                    .iter()
+                    .position(|k| k.name == predicate.key)
+                else {
+                    return Err(analysis_err!(
+                        "'{}' is not a partition key of {}",
+                        predicate.key,
+                        table.qualified_name()
+                    ));
+                };
+                let wanted = partition_scalar(&predicate.value, &key_types[index])?;
+                Ok((index, predicate.op, wanted))
+            })
+            .collect::<Result<_>>()?;
+        Ok(PartitionFilter {
+            key_types,
+            predicates,
+        })
     }
-    Ok(true)
+
+    /// Whether a partition's values satisfy every predicate (NULL satisfies none).
+    fn matches(&self, values: &[String]) -> Result<bool> {
+        for (index, op, wanted) in &self.predicates {
+            let actual = partition_scalar(&values[*index], &self.key_types[*index])?;
+            let Some(order) = actual
+                .partial_cmp(wanted)
+                .filter(|_| !actual.is_null() && !wanted.is_null())
+            else {
+                return Ok(false);
+            };
+            let holds = match op {
+                CompareOp::Eq => order == Ordering::Equal,
+                CompareOp::NotEq => order != Ordering::Equal,
+                CompareOp::Lt => order == Ordering::Less,
+                CompareOp::LtEq => order != Ordering::Greater,
+                CompareOp::Gt => order == Ordering::Greater,
+                CompareOp::GtEq => order != Ordering::Less,
+            };
+            if !holds {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
 }
 
 pub fn drop(
@@ -146,11 +172,15 @@ pub fn drop(
 ) -> Result<StatementOutput> {
     let table = partitioned(session, name)?.table;
     let metastore = &session.engine.metastore;
+    let filters = filters
+        .iter()
+        .map(|predicates| PartitionFilter::new(&table, predicates))
+        .collect::<Result<Vec<_>>>()?;
     let mut doomed = Vec::new();
     for partition in metastore.list_partitions(&table.database, &table.name)? {
         let mut selected = false;
         for filter in &filters {
-            selected |= matches(&table, &partition.values, filter)?;
+            selected |= filter.matches(&partition.values)?;
         }
         if selected {
             doomed.push(partition);
@@ -265,14 +295,15 @@ pub fn show(
             })
         })
         .collect();
+    let filter = PartitionFilter::new(&table, &filter)?;
     let mut names = Vec::new();
-    for partition in session
+    for values in session
         .engine
         .metastore
-        .list_partitions(&table.database, &table.name)?
+        .list_partition_values(&table.database, &table.name)?
     {
-        if matches(&table, &partition.values, &filter)? {
-            names.push(partition_path(&table.partition_keys, &partition.values));
+        if filter.matches(&values)? {
+            names.push(partition_path(&table.partition_keys, &values));
         }
     }
     Ok(single_column("partition", names))
