@@ -6,8 +6,10 @@ use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use apiary_metastore::Metastore;
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
 use rustyline::highlight::Highlighter;
@@ -101,9 +103,12 @@ const KEYWORDS: &[&str] = &[
     "PURGE",
 ];
 
-/// Completion candidates, refreshed from the catalog after each statement.
+/// Completes keywords, and names read from the catalog when Tab is pressed: databases, the
+/// current database's tables and their columns.
 struct ReplHelper {
-    names: Rc<RefCell<Vec<String>>>,
+    metastore: Arc<dyn Metastore>,
+    /// The session's current database, updated after each statement.
+    database: Rc<RefCell<String>>,
 }
 
 impl Completer for ReplHelper {
@@ -142,8 +147,7 @@ impl Completer for ReplHelper {
             })
             .collect();
         candidates.extend(
-            self.names
-                .borrow()
+            catalog_names(self.metastore.as_ref(), &self.database.borrow())
                 .iter()
                 .filter(|n| n.starts_with(&lower))
                 .map(|n| Pair {
@@ -162,13 +166,11 @@ impl Highlighter for ReplHelper {}
 impl Validator for ReplHelper {}
 impl Helper for ReplHelper {}
 
-/// Databases, tables of the current database and their columns.
-fn catalog_names(session: &Session) -> Vec<String> {
-    let metastore = &session.engine.metastore;
+/// Databases, tables of `database` and their columns.
+fn catalog_names(metastore: &dyn Metastore, database: &str) -> Vec<String> {
     let mut names = metastore.list_databases().unwrap_or_default();
-    let database = session.current_database().to_string();
-    for table in metastore.list_tables(&database).unwrap_or_default() {
-        if let Ok(Some(t)) = metastore.get_table(&database, &table) {
+    for table in metastore.list_tables(database).unwrap_or_default() {
+        if let Ok(Some(t)) = metastore.get_table(database, &table) {
             names.extend(
                 t.storage
                     .columns
@@ -205,7 +207,7 @@ pub fn run(runtime: &Runtime, session: &mut Session, args: &Args) -> ExitCode {
         };
         super::batch::run_script(runtime, session, args, &script, &init.display().to_string());
     }
-    let names = Rc::new(RefCell::new(catalog_names(session)));
+    let database = Rc::new(RefCell::new(session.current_database().to_string()));
     let mut editor: Editor<ReplHelper, rustyline::history::DefaultHistory> = match Editor::new() {
         Ok(editor) => editor,
         Err(e) => {
@@ -214,7 +216,8 @@ pub fn run(runtime: &Runtime, session: &mut Session, args: &Args) -> ExitCode {
         }
     };
     editor.set_helper(Some(ReplHelper {
-        names: names.clone(),
+        metastore: session.engine.metastore.clone(),
+        database: database.clone(),
     }));
     let history = history_path(session);
     let _ = editor.load_history(&history);
@@ -253,7 +256,7 @@ pub fn run(runtime: &Runtime, session: &mut Session, args: &Args) -> ExitCode {
                     );
                 }
                 buffer.clear();
-                *names.borrow_mut() = catalog_names(session);
+                *database.borrow_mut() = session.current_database().to_string();
             }
             Err(ReadlineError::Interrupted) => buffer.clear(),
             Err(ReadlineError::Eof) => break,
