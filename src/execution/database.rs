@@ -1,15 +1,16 @@
 //! CREATE / DROP / ALTER / SHOW / DESCRIBE DATABASE.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use apiary_metastore::{Database, TableType};
 
-use super::files::local_path;
+use super::files::{create_dir, local_path};
 use super::paths::default_database_location;
 use super::results::{single_column, string_table};
 use crate::analysis_err;
 use crate::driver::{Session, StatementOutput};
-use crate::error::{ApiaryError, Result};
+use crate::error::Result;
 
 pub fn create(
     session: &mut Session,
@@ -30,8 +31,7 @@ pub fn create(
         Some(location) => local_path(&location).display().to_string(),
         None => default_database_location(&session.engine.config.warehouse, &name),
     };
-    std::fs::create_dir_all(&location)
-        .map_err(|e| ApiaryError::io(format!("cannot create {location}"), e))?;
+    create_dir(Path::new(&location))?;
     let database = Database {
         name,
         comment,

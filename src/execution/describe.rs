@@ -118,9 +118,7 @@ pub fn describe(
 }
 
 fn formatted_details(table: &Table, temporary: bool) -> Vec<Row> {
-    let created = chrono::DateTime::from_timestamp(table.create_time, 0)
-        .map(|t| t.format("%a %b %d %H:%M:%S UTC %Y").to_string())
-        .unwrap_or_default();
+    let created = hive_time(table.create_time);
     let mut rows = vec![
         row("", "", ""),
         row("# Detailed Table Information", "", ""),
@@ -192,9 +190,7 @@ fn formatted_details(table: &Table, temporary: bool) -> Vec<Row> {
 }
 
 fn partition_details(table: &Table, partition: &Partition) -> Vec<Row> {
-    let created = chrono::DateTime::from_timestamp(partition.create_time, 0)
-        .map(|t| t.format("%a %b %d %H:%M:%S UTC %Y").to_string())
-        .unwrap_or_default();
+    let created = hive_time(partition.create_time);
     let mut rows = vec![
         row("", "", ""),
         row("# Detailed Partition Information", "", ""),
@@ -212,4 +208,11 @@ fn partition_details(table: &Table, partition: &Partition) -> Vec<Row> {
     ];
     rows.extend(partition.parameters.iter().map(|(k, v)| row("", k, v)));
     rows
+}
+
+/// A creation time as Hive prints it: `Sat Nov 21 17:00:00 UTC 2026`.
+fn hive_time(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.format("%a %b %d %H:%M:%S UTC %Y").to_string())
+        .unwrap_or_default()
 }

@@ -53,6 +53,12 @@ pub fn list_dir(dir: &Path) -> Result<(Vec<DataFile>, Vec<String>)> {
     Ok((files, hidden))
 }
 
+/// Creates a directory and its parents.
+pub fn create_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| ApiaryError::io(format!("cannot create {}", dir.display()), e))
+}
+
 /// A location string from the metastore as a local path (`file:` URIs accepted).
 pub fn local_path(location: &str) -> PathBuf {
     let path = location

@@ -9,9 +9,9 @@ use apiary_metastore::{Partition, StorageDescriptor, Table, TableType};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 
-use super::files::local_path;
+use super::files::{create_dir, local_path};
 use super::insert::now;
-use super::paths::{default_partition_location, partition_path};
+use super::paths::{default_partition_location, partition_path, unescape_partition_value};
 use super::results::single_column;
 use super::table_provider::{partition_scalar, table_schema};
 use crate::analysis_err;
@@ -67,11 +67,6 @@ fn new_partition(table: &Table, values: Vec<String>, location: PathBuf) -> Parti
         },
         parameters: BTreeMap::from([("transient_lastDdlTime".to_string(), now().to_string())]),
     }
-}
-
-fn create_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| ApiaryError::io(format!("cannot create {}", dir.display()), e))
 }
 
 pub fn add(
@@ -412,46 +407,10 @@ fn discover(
         match name.split_once('=') {
             Some((k, v)) if k.eq_ignore_ascii_case(&key.name) && !v.is_empty() => {
                 let mut next = values.clone();
-                next.push(unescape_path_value(v));
+                next.push(unescape_partition_value(v));
                 discover(&entry.path(), table, level + 1, next, found, invalid);
             }
             _ => invalid.push(entry.path()),
         }
-    }
-}
-
-/// Undoes Hive's `%XX` escaping of partition values in directory names.
-fn unescape_path_value(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 3 <= bytes.len()
-            && let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3])
-                .ok()
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unescape_path_value;
-    use crate::execution::paths::escape_partition_value;
-
-    #[test]
-    fn path_values_round_trip() {
-        for value in ["a/b=c:d%", "2024-01-01", "x%", "%4", "ünï code"] {
-            assert_eq!(unescape_path_value(&escape_partition_value(value)), value);
-        }
-        assert_eq!(unescape_path_value("%zz"), "%zz");
     }
 }

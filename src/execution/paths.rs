@@ -55,6 +55,28 @@ pub fn escape_partition_value(value: &str) -> String {
     out
 }
 
+/// Undoes Hive's `%XX` escaping of partition values in directory names.
+pub fn unescape_partition_value(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 3 <= bytes.len()
+            && let Some(byte) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `k1=v1/k2=v2` with escaped values.
 pub fn partition_path(keys: &[Column], values: &[String]) -> String {
     keys.iter()
@@ -78,6 +100,13 @@ mod tests {
         assert_eq!(escape_partition_value("2024-01-01"), "2024-01-01");
         assert_eq!(escape_partition_value("a/b=c:d%"), "a%2Fb%3Dc%3Ad%25");
         assert_eq!(escape_partition_value("with space"), "with space");
+        for value in ["a/b=c:d%", "2024-01-01", "x%", "%4", "ünï code"] {
+            assert_eq!(
+                unescape_partition_value(&escape_partition_value(value)),
+                value
+            );
+        }
+        assert_eq!(unescape_partition_value("%zz"), "%zz");
         assert_eq!(escape_partition_value(""), DEFAULT_PARTITION_NAME);
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use apiary_metastore::{Column, Table, TableType};
 
 use super::commit::Staging;
-use super::files::local_path;
+use super::files::{create_dir, local_path};
 use super::format::storage_descriptor;
 use super::insert::{conform_to_table, now, record_write, write_new_table};
 use super::partition_ddl;
@@ -41,11 +41,6 @@ fn check_unique(columns: &[Column], partition_keys: &[Column]) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn create_dir(path: &std::path::Path) -> Result<()> {
-    std::fs::create_dir_all(path)
-        .map_err(|e| ApiaryError::io(format!("cannot create {}", path.display()), e))
 }
 
 pub async fn create(session: &mut Session, create: CreateTable) -> Result<StatementOutput> {
