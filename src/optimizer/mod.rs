@@ -112,32 +112,19 @@ mod tests {
 
     #[test]
     fn map_join_size_becomes_the_broadcast_threshold() {
+        let thresholds = |settings: &Settings| {
+            let state = session_state(SessionConfig::new(), settings);
+            let optimizer = &state.config_options().optimizer;
+            (
+                optimizer.hash_join_single_partition_threshold,
+                optimizer.hash_join_single_partition_threshold_rows,
+            )
+        };
         let mut settings = Settings::default();
         settings.set("hive.auto.convert.join.noconditionaltask.size", "12345");
-        let state = session_state(SessionConfig::new(), &settings);
-        assert_eq!(
-            state
-                .config_options()
-                .optimizer
-                .hash_join_single_partition_threshold,
-            12345
-        );
+        assert_eq!(thresholds(&settings).0, 12345);
 
         settings.set("hive.auto.convert.join", "false");
-        let state = session_state(SessionConfig::new(), &settings);
-        assert_eq!(
-            state
-                .config_options()
-                .optimizer
-                .hash_join_single_partition_threshold,
-            0
-        );
-        assert_eq!(
-            state
-                .config_options()
-                .optimizer
-                .hash_join_single_partition_threshold_rows,
-            0
-        );
+        assert_eq!(thresholds(&settings), (0, 0));
     }
 }
