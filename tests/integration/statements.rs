@@ -265,3 +265,15 @@ fn describe_formatted_partition_shows_its_location_and_statistics() {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
 }
+
+#[test]
+fn database_location_holds_its_tables() {
+    let sandbox = Sandbox::new();
+    let place = sandbox.dir.path().join("elsewhere");
+    sandbox.sql(&format!(
+        "create database d location '{}'; create table d.t (a int); insert into d.t values (1)",
+        place.display()
+    ));
+    assert_eq!(files_in(&place.join("t")), vec!["000000_0"]);
+    assert!(!sandbox.warehouse().join("d.db").exists());
+}
