@@ -8,11 +8,15 @@
 
 mod error;
 mod model;
+mod partition_filter;
 mod sqlite;
 
 pub use error::{MetastoreError, Result};
 pub use model::{
     Column, Database, Partition, SerDeInfo, StorageDescriptor, Table, TableType, partition_name,
+};
+pub use partition_filter::{
+    DEFAULT_PARTITION_NAME, KeyComparison, KeyLiteral, PartitionFilter, PartitionLocation,
 };
 pub use sqlite::SqliteMetastore;
 
@@ -45,9 +49,16 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     fn add_partitions(&self, partitions: &[Partition], if_not_exists: bool) -> Result<()>;
     /// All partitions of a table, ordered by name.
     fn list_partitions(&self, database: &str, table: &str) -> Result<Vec<Partition>>;
-    /// The values of every partition of a table, ordered by partition name: a cheap listing
-    /// for pruning, without storage descriptors.
-    fn list_partition_values(&self, database: &str, table: &str) -> Result<Vec<Vec<String>>>;
+    /// The values and locations of the partitions that satisfy `filter`, ordered by partition
+    /// name: what a scan needs, found by the metastore without reading every partition.
+    fn find_partition_locations(
+        &self,
+        database: &str,
+        table: &str,
+        filter: &PartitionFilter,
+    ) -> Result<Vec<PartitionLocation>>;
+    /// How many partitions a table has.
+    fn count_partitions(&self, database: &str, table: &str) -> Result<u64>;
     /// The partitions with the given values (those that exist), in one snapshot.
     fn get_partitions(
         &self,

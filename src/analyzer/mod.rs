@@ -186,7 +186,9 @@ async fn resolve_relation(
     }
     let metastore = (!entry.temporary).then(|| session.engine.metastore.clone());
     Ok(provider_as_source(Arc::new(HiveTableProvider::try_new(
-        table, metastore,
+        table,
+        metastore,
+        Some(session.scan_log.clone()),
     )?)))
 }
 

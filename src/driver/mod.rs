@@ -24,6 +24,7 @@ pub use catalog::TableEntry;
 use crate::config::ApiaryConfig;
 use crate::error::{ApiaryError, Result};
 use crate::execution;
+use crate::execution::scan_log::ScanLog;
 use crate::optimizer;
 use crate::parser::{self, HiveStatement, SetCommand};
 use settings::Settings;
@@ -91,6 +92,8 @@ pub struct Session {
     pub(crate) temp_tables: BTreeMap<(String, String), Table>,
     pub(crate) scratch_dir: PathBuf,
     pub(crate) user: String,
+    /// What EXPLAIN reports about the partitions a plan's scans read.
+    pub(crate) scan_log: Arc<ScanLog>,
 }
 
 impl Session {
@@ -107,6 +110,7 @@ impl Session {
             temp_tables: BTreeMap::new(),
             scratch_dir,
             user,
+            scan_log: Arc::default(),
         }
     }
 

@@ -19,12 +19,12 @@ use futures::StreamExt;
 use super::commit::Staging;
 use super::format::TableFormat;
 use super::insert::write_target;
-use super::table_provider::DEFAULT_PARTITION_NAME;
 use super::writer::DataFileWriter;
 use crate::analysis_err;
 use crate::driver::Session;
 use crate::error::Result;
 use crate::hive_text::{Style, write_value};
+use apiary_metastore::DEFAULT_PARTITION_NAME;
 
 /// A partition being written: its directory, its metastore entry if it exists, its staging
 /// and open file.

@@ -14,6 +14,7 @@ use super::commit::Staging;
 use super::dynamic_partition;
 use super::files::{list_data_files, local_path};
 use super::format::TableFormat;
+use super::partition_values::canonical_partition_value;
 use super::paths::default_partition_location;
 use super::table_provider::table_schema;
 use super::writer::write_plan;
@@ -200,7 +201,7 @@ pub(crate) fn partition_target(
     }
     let mut static_values = Vec::new();
     let mut dynamic = false;
-    for key in keys {
+    for (index, key) in keys.iter().enumerate() {
         match spec.iter().find(|(name, _)| *name == key.name) {
             Some((_, Some(_))) if dynamic => {
                 return Err(analysis_err!(
@@ -208,7 +209,9 @@ pub(crate) fn partition_target(
                     key.name
                 ));
             }
-            Some((_, Some(value))) => static_values.push(value.clone()),
+            Some((_, Some(value))) => {
+                static_values.push(canonical_partition_value(table, index, value)?)
+            }
             Some((_, None)) => dynamic = true,
             None => {
                 return Err(analysis_err!(

@@ -5,19 +5,20 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use apiary_metastore::{Partition, StorageDescriptor, Table, TableType};
+use apiary_metastore::{KeyComparison, Partition, StorageDescriptor, Table, TableType};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 
 use super::files::{create_dir, local_path};
 use super::insert::now;
+use super::partition_values::{canonical_partition_value, partition_scalar};
 use super::paths::{default_partition_location, partition_path, unescape_partition_value};
 use super::results::single_column;
-use super::table_provider::{partition_scalar, table_schema};
+use super::table_provider::table_schema;
 use crate::analysis_err;
 use crate::driver::{Session, StatementOutput, TableEntry};
 use crate::error::{ApiaryError, Result};
-use crate::parser::{CompareOp, PartitionPredicate, PartitionSpec, RepairMode, TableName};
+use crate::parser::{PartitionPredicate, PartitionSpec, RepairMode, TableName};
 
 /// A partitioned table stored in the metastore, or the error saying why not.
 fn partitioned(session: &Session, name: &TableName) -> Result<TableEntry> {
@@ -45,8 +46,9 @@ pub(crate) fn full_values(table: &Table, spec: &PartitionSpec) -> Result<Vec<Str
     table
         .partition_keys
         .iter()
-        .map(|key| match spec.iter().find(|(k, _)| *k == key.name) {
-            Some((_, Some(value))) => Ok(value.clone()),
+        .enumerate()
+        .map(|(i, key)| match spec.iter().find(|(k, _)| *k == key.name) {
+            Some((_, Some(value))) => canonical_partition_value(table, i, value),
             _ => Err(analysis_err!(
                 "Partition spec is missing a value for key '{}'",
                 key.name
@@ -99,7 +101,7 @@ pub fn add(
 /// keys' types, once, to be tested against many partitions.
 struct PartitionFilter {
     key_types: Vec<DataType>,
-    predicates: Vec<(usize, CompareOp, ScalarValue)>,
+    predicates: Vec<(usize, KeyComparison, ScalarValue)>,
 }
 
 impl PartitionFilter {
@@ -144,12 +146,12 @@ impl PartitionFilter {
                 return Ok(false);
             };
             let holds = match op {
-                CompareOp::Eq => order == Ordering::Equal,
-                CompareOp::NotEq => order != Ordering::Equal,
-                CompareOp::Lt => order == Ordering::Less,
-                CompareOp::LtEq => order != Ordering::Greater,
-                CompareOp::Gt => order == Ordering::Greater,
-                CompareOp::GtEq => order != Ordering::Less,
+                KeyComparison::Eq => order == Ordering::Equal,
+                KeyComparison::NotEq => order != Ordering::Equal,
+                KeyComparison::Lt => order == Ordering::Less,
+                KeyComparison::LtEq => order != Ordering::Greater,
+                KeyComparison::Gt => order == Ordering::Greater,
+                KeyComparison::GtEq => order != Ordering::Less,
             };
             if !holds {
                 return Ok(false);
@@ -285,20 +287,20 @@ pub fn show(
         .filter_map(|(key, value)| {
             value.as_ref().map(|v| PartitionPredicate {
                 key: key.clone(),
-                op: CompareOp::Eq,
+                op: KeyComparison::Eq,
                 value: v.clone(),
             })
         })
         .collect();
     let filter = PartitionFilter::new(&table, &filter)?;
     let mut names = Vec::new();
-    for values in session
-        .engine
-        .metastore
-        .list_partition_values(&table.database, &table.name)?
-    {
-        if filter.matches(&values)? {
-            names.push(partition_path(&table.partition_keys, &values));
+    for partition in session.engine.metastore.find_partition_locations(
+        &table.database,
+        &table.name,
+        &apiary_metastore::PartitionFilter::All,
+    )? {
+        if filter.matches(&partition.values)? {
+            names.push(partition_path(&table.partition_keys, &partition.values));
         }
     }
     Ok(single_column("partition", names))
@@ -406,9 +408,14 @@ fn discover(
         }
         match name.split_once('=') {
             Some((k, v)) if k.eq_ignore_ascii_case(&key.name) && !v.is_empty() => {
-                let mut next = values.clone();
-                next.push(unescape_partition_value(v));
-                discover(&entry.path(), table, level + 1, next, found, invalid);
+                match canonical_partition_value(table, level, &unescape_partition_value(v)) {
+                    Ok(value) => {
+                        let mut next = values.clone();
+                        next.push(value);
+                        discover(&entry.path(), table, level + 1, next, found, invalid);
+                    }
+                    Err(_) => invalid.push(entry.path()),
+                }
             }
             _ => invalid.push(entry.path()),
         }

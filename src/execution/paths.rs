@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use apiary_metastore::{Column, Database, Table};
 
 use super::files::local_path;
-use super::table_provider::DEFAULT_PARTITION_NAME;
+use apiary_metastore::DEFAULT_PARTITION_NAME;
 
 /// A managed table's default directory: `<database location>/<table>`.
 pub fn default_table_location(database: &Database, table: &str) -> String {

@@ -1,5 +1,8 @@
 //! SELECT and EXPLAIN.
 
+use std::sync::Arc;
+
+use datafusion::arrow::array::{RecordBatch, StringArray};
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::sql::sqlparser::ast::Query;
@@ -36,7 +39,40 @@ pub async fn explain(
             return Err(ApiaryError::NotSupported(format!("EXPLAIN of {other:?}")));
         }
     };
-    let plan = analyzer::plan_query(session, &query).await?;
+    session.scan_log.start();
+    let explained = explain_plan(session, &query, analyze, verbose).await;
+    let scans = session.scan_log.finish();
+    let StatementOutput::Rows {
+        schema,
+        mut batches,
+    } = explained?
+    else {
+        return Err(ApiaryError::Execution("EXPLAIN returned no plan".into()));
+    };
+    if !scans.is_empty() {
+        let lines = scans.iter().map(|scan| {
+            format!(
+                "{}: {} of {} partitions",
+                scan.table, scan.scanned, scan.total
+            )
+        });
+        let plan_types = StringArray::from(vec!["partitions_scanned"; scans.len()]);
+        let plans = StringArray::from_iter_values(lines);
+        batches.push(
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(plan_types), Arc::new(plans)])
+                .map_err(datafusion::error::DataFusionError::from)?,
+        );
+    }
+    Ok(StatementOutput::Rows { schema, batches })
+}
+
+async fn explain_plan(
+    session: &Session,
+    query: &Query,
+    analyze: bool,
+    verbose: bool,
+) -> Result<StatementOutput> {
+    let plan = analyzer::plan_query(session, query).await?;
     let explained = LogicalPlanBuilder::from(plan)
         .explain(verbose, analyze)?
         .build()?;

@@ -6,10 +6,9 @@ use std::sync::Arc;
 
 use apiary_metastore::{Metastore, Table};
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::Session as CatalogSession;
-use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::common::ScalarValue;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
@@ -17,7 +16,6 @@ use datafusion::datasource::table_schema::TableSchema;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::object_store::ObjectStoreUrl;
-use datafusion::logical_expr::expr_rewriter::unnormalize_col;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
@@ -25,12 +23,12 @@ use datafusion::physical_plan::empty::EmptyExec;
 use super::commit::committed_files;
 use super::files::local_path;
 use super::format::TableFormat;
+use super::partition_pruning::{metastore_filter, prune};
+use super::partition_values::partition_scalar;
+use super::scan_log::ScanLog;
 use super::text_scan::{ScanFile, TextScanExec};
 use crate::error::ApiaryError;
 use crate::types::HiveType;
-
-/// Hive's name for the partition of NULL or empty key values.
-pub const DEFAULT_PARTITION_NAME: &str = "__HIVE_DEFAULT_PARTITION__";
 
 #[derive(Debug)]
 pub struct HiveTableProvider {
@@ -39,6 +37,7 @@ pub struct HiveTableProvider {
     format: TableFormat,
     schema: SchemaRef,
     data_schema: SchemaRef,
+    scan_log: Option<Arc<ScanLog>>,
 }
 
 /// The Arrow schema of a table's columns followed by its partition keys.
@@ -67,10 +66,12 @@ pub fn table_schema(table: &Table) -> Result<(SchemaRef, SchemaRef), ApiaryError
 }
 
 impl HiveTableProvider {
-    /// `metastore` is where the partitions are listed; temporary tables have none.
+    /// `metastore` is where the partitions are listed; temporary tables have none. Scans
+    /// record the partitions they read in `scan_log` when it is recording.
     pub fn try_new(
         table: Table,
         metastore: Option<Arc<dyn Metastore>>,
+        scan_log: Option<Arc<ScanLog>>,
     ) -> Result<Self, ApiaryError> {
         let format = TableFormat::of(&table)?;
         let (schema, data_schema) = table_schema(&table)?;
@@ -80,11 +81,12 @@ impl HiveTableProvider {
             format,
             schema,
             data_schema,
+            scan_log: scan_log.filter(|log| log.is_recording()),
         })
     }
 
     /// Each location to scan with its partition values: for a partitioned table, the
-    /// partitions whose values satisfy `partition_filters`.
+    /// partitions whose values satisfy `partition_filters`, found by the metastore.
     fn locations(
         &self,
         state: &dyn CatalogSession,
@@ -98,77 +100,39 @@ impl HiveTableProvider {
             return Ok(Vec::new());
         };
         let (database, table) = (&self.table.database, &self.table.name);
-        let all_values = metastore
-            .list_partition_values(database, table)
+        let key_schema = self.key_schema();
+        let filter = metastore_filter(partition_filters, &key_schema);
+        let candidates = metastore
+            .find_partition_locations(database, table, &filter)
             .map_err(|e| to_df(e.into()))?;
-        let selected = self.prune(state, partition_filters, all_values)?;
-        let partitions = metastore
-            .get_partitions(database, table, &selected)
-            .map_err(|e| to_df(e.into()))?;
-        let data_columns = self.data_schema.fields().len();
-        partitions
+        let selected = prune(state, partition_filters, &key_schema, candidates, |c| {
+            &c.values
+        })?;
+        if let Some(log) = &self.scan_log {
+            let total = metastore
+                .count_partitions(database, table)
+                .map_err(|e| to_df(e.into()))?;
+            log.record(self.table.qualified_name(), selected.len(), total);
+        }
+        selected
             .into_iter()
             .map(|p| {
                 let values = p
                     .values
                     .iter()
-                    .enumerate()
-                    .map(|(i, v)| {
-                        partition_scalar(v, self.schema.field(data_columns + i).data_type())
-                    })
+                    .zip(key_schema.fields())
+                    .map(|(v, field)| partition_scalar(v, field.data_type()))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(to_df)?;
-                Ok((p.storage.location, values))
+                Ok((p.location, values))
             })
             .collect()
     }
 
-    /// The partition values that satisfy every filter, evaluated over a batch holding one
-    /// row per partition (so any predicate on the keys prunes: `=`, `IN`, ranges, `OR`,
-    /// functions of the keys).
-    fn prune(
-        &self,
-        state: &dyn CatalogSession,
-        filters: &[Expr],
-        values: Vec<Vec<String>>,
-    ) -> Result<Vec<Vec<String>>> {
-        if filters.is_empty() || values.is_empty() {
-            return Ok(values);
-        }
+    /// The schema of the partition keys alone.
+    fn key_schema(&self) -> SchemaRef {
         let data_columns = self.data_schema.fields().len();
-        let key_schema = Arc::new(Schema::new(self.schema.fields()[data_columns..].to_vec()));
-        let columns = key_schema
-            .fields()
-            .iter()
-            .enumerate()
-            .map(|(i, field)| {
-                let scalars = values
-                    .iter()
-                    .map(|v| partition_scalar(&v[i], field.data_type()))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
-                ScalarValue::iter_to_array(scalars)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let batch = RecordBatch::try_new(key_schema.clone(), columns)?;
-        let df_schema = DFSchema::try_from(key_schema.as_ref().clone())?;
-        let mut keep = vec![true; values.len()];
-        for filter in filters {
-            let physical =
-                state.create_physical_expr(unnormalize_col(filter.clone()), &df_schema)?;
-            let result = physical.evaluate(&batch)?.into_array(batch.num_rows())?;
-            let mask = result.as_boolean_opt().ok_or_else(|| {
-                DataFusionError::Internal(format!("partition filter {filter} is not a predicate"))
-            })?;
-            for (row, kept) in keep.iter_mut().enumerate() {
-                *kept &= mask.is_valid(row) && mask.value(row);
-            }
-        }
-        Ok(values
-            .into_iter()
-            .zip(keep)
-            .filter_map(|(v, k)| k.then_some(v))
-            .collect())
+        Arc::new(Schema::new(self.schema.fields()[data_columns..].to_vec()))
     }
 
     /// Whether `filter` reads only partition keys.
@@ -179,19 +143,6 @@ impl HiveTableProvider {
                 .iter()
                 .all(|c| self.table.partition_keys.iter().any(|k| k.name == c.name))
     }
-}
-
-/// A partition value as its key's type; the default partition is NULL.
-pub fn partition_scalar(
-    value: &str,
-    data_type: &datafusion::arrow::datatypes::DataType,
-) -> Result<ScalarValue, ApiaryError> {
-    if value == DEFAULT_PARTITION_NAME {
-        return Ok(ScalarValue::try_from(data_type)?);
-    }
-    Ok(ScalarValue::Utf8(Some(value.to_string()))
-        .cast_to(data_type)
-        .unwrap_or(ScalarValue::try_from(data_type)?))
 }
 
 #[async_trait]

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use apiary_metastore::KeyComparison;
 use datafusion::sql::sqlparser::ast::Query;
 
 use crate::types::HiveType;
@@ -77,18 +78,8 @@ pub struct CreateView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartitionPredicate {
     pub key: String,
-    pub op: CompareOp,
+    pub op: KeyComparison,
     pub value: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CompareOp {
-    Eq,
-    NotEq,
-    Lt,
-    LtEq,
-    Gt,
-    GtEq,
 }
 
 /// `MSCK REPAIR TABLE t [ADD|DROP|SYNC PARTITIONS]`.

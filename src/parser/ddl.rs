@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
+use apiary_metastore::KeyComparison;
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::{
-    AlterTable, ColumnDef, CompareOp, CreateTable, CreateView, HiveParser, HiveStatement,
-    ParseError, ParseResult, PartitionPredicate, RowFormat,
+    AlterTable, ColumnDef, CreateTable, CreateView, HiveParser, HiveStatement, ParseError,
+    ParseResult, PartitionPredicate, RowFormat,
 };
 use crate::types::HiveType;
 
@@ -386,12 +387,12 @@ impl HiveParser<'_> {
             let key = self.identifier()?;
             let token = self.next();
             let op = match &token.token {
-                Token::Eq | Token::DoubleEq => CompareOp::Eq,
-                Token::Neq => CompareOp::NotEq,
-                Token::Lt => CompareOp::Lt,
-                Token::LtEq => CompareOp::LtEq,
-                Token::Gt => CompareOp::Gt,
-                Token::GtEq => CompareOp::GtEq,
+                Token::Eq | Token::DoubleEq => KeyComparison::Eq,
+                Token::Neq => KeyComparison::NotEq,
+                Token::Lt => KeyComparison::Lt,
+                Token::LtEq => KeyComparison::LtEq,
+                Token::Gt => KeyComparison::Gt,
+                Token::GtEq => KeyComparison::GtEq,
                 other => {
                     return Err(self.error_at(
                         &token,

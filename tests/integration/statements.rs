@@ -175,6 +175,35 @@ fn explain_shows_the_plan() {
 }
 
 #[test]
+fn explain_counts_the_partitions_scanned() {
+    let sandbox = Sandbox::new();
+    sandbox.sql(
+        "create table e (id int) partitioned by (dt string, hr int) stored as parquet;
+         alter table e add partition (dt='a', hr=1) partition (dt='a', hr=2)
+             partition (dt='b', hr=1) partition (dt='c', hr=9)",
+    );
+    let partitions_line = |sql: &str| {
+        let out = sandbox.sql(sql);
+        out.lines()
+            .filter(|line| line.starts_with("partitions_scanned"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(
+        partitions_line("explain select count(*) from e where dt = 'a' and hr = 2"),
+        "partitions_scanned\tdefault.e: 1 of 4 partitions"
+    );
+    assert_eq!(
+        partitions_line("explain select * from e where hr between 2 and 9 or dt like 'b%'"),
+        "partitions_scanned\tdefault.e: 3 of 4 partitions"
+    );
+    assert_eq!(
+        partitions_line("explain select x.id from e x join e y on x.id = y.id where x.dt = 'c'"),
+        "partitions_scanned\tdefault.e: 1 of 4 partitions\npartitions_scanned\tdefault.e: 4 of 4 partitions"
+    );
+}
+
+#[test]
 fn two_processes_share_one_metastore() {
     let sandbox = Sandbox::new();
     sandbox.sql("create database shared");

@@ -132,4 +132,12 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (PART_ID, COLUMN_NAME)
     );
     "#,
+    // 3: expression indexes answering partition filters on a key's value, read as text or as
+    // an integer (see `filter_sql`), without visiting every partition.
+    r#"
+    CREATE INDEX PARTITION_KEY_VALS_TEXT ON PARTITION_KEY_VALS
+        (INTEGER_IDX, NULLIF(PART_KEY_VAL, '__HIVE_DEFAULT_PARTITION__'));
+    CREATE INDEX PARTITION_KEY_VALS_INTEGER ON PARTITION_KEY_VALS
+        (INTEGER_IDX, CAST(NULLIF(PART_KEY_VAL, '__HIVE_DEFAULT_PARTITION__') AS INTEGER));
+    "#,
 ];

@@ -5,6 +5,7 @@
 //! timeout, so concurrent writers queue instead of failing.
 
 mod databases;
+mod filter_sql;
 mod migrations;
 mod partitions;
 mod storage;
@@ -16,7 +17,10 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use crate::{Database, Metastore, MetastoreError, Partition, Result, Table};
+use crate::{
+    Database, Metastore, MetastoreError, Partition, PartitionFilter, PartitionLocation, Result,
+    Table,
+};
 use migrations::MIGRATIONS;
 
 /// A metastore kept in a SQLite file.
@@ -173,8 +177,16 @@ impl Metastore for SqliteMetastore {
     fn list_partitions(&self, database: &str, table: &str) -> Result<Vec<Partition>> {
         self.read(|tx| partitions::list(tx, database, table))
     }
-    fn list_partition_values(&self, database: &str, table: &str) -> Result<Vec<Vec<String>>> {
-        self.read(|tx| partitions::list_values(tx, database, table))
+    fn find_partition_locations(
+        &self,
+        database: &str,
+        table: &str,
+        filter: &PartitionFilter,
+    ) -> Result<Vec<PartitionLocation>> {
+        self.read(|tx| partitions::find_locations(tx, database, table, filter))
+    }
+    fn count_partitions(&self, database: &str, table: &str) -> Result<u64> {
+        self.read(|tx| partitions::count(tx, database, table))
     }
     fn get_partitions(
         &self,

@@ -1,11 +1,16 @@
 //! Partitions: `PARTITIONS`, `PARTITION_KEY_VALS`, `PARTITION_PARAMS` and their storage.
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
+
+use super::filter_sql::render;
 
 use super::storage::{
     delete_storage, insert_params, insert_storage, load_params, load_partition_keys, load_storage,
 };
-use crate::{MetastoreError, Partition, Result, partition_name};
+use crate::{
+    MetastoreError, Partition, PartitionFilter, PartitionLocation, Result, partition_name,
+};
 
 /// The partition name of `values` for table `tbl_id`, from the table's keys.
 fn name_of(tx: &Transaction<'_>, tbl_id: i64, values: &[String]) -> Result<String> {
@@ -201,31 +206,72 @@ pub(super) fn rename(tx: &Transaction<'_>, values: &[String], renamed: &Partitio
     replace_details(tx, part_id, old_sd, renamed)
 }
 
-pub(super) fn list_values(
+/// The values and locations of the partitions matching `filter`, ordered by partition name.
+pub(super) fn find_locations(
     tx: &Transaction<'_>,
     database: &str,
     table: &str,
-) -> Result<Vec<Vec<String>>> {
+    filter: &PartitionFilter,
+) -> Result<Vec<PartitionLocation>> {
     let (tbl_id, _) = super::tables::id_of(tx, database, table)?;
-    let mut statement = tx.prepare_cached(
-        "SELECT p.PART_ID, v.PART_KEY_VAL FROM PARTITIONS p
+    let key_count = load_partition_keys(tx, tbl_id)?.len();
+    if let Some(key) = filter.max_key().filter(|key| *key >= key_count) {
+        return Err(MetastoreError::InvalidOperation(format!(
+            "partition filter names key {key} but {database}.{table} has {key_count} keys"
+        )));
+    }
+    let rendered = render(filter, 2);
+    let joins: String = (1..key_count)
+        .map(|i| {
+            format!(
+                " JOIN PARTITION_KEY_VALS k{i} ON k{i}.PART_ID = k0.PART_ID AND k{i}.INTEGER_IDX = {i}"
+            )
+        })
+        .collect();
+    let sql = format!(
+        "SELECT p.PART_ID, s.LOCATION, v.PART_KEY_VAL FROM PARTITIONS p
+         JOIN SDS s ON s.SD_ID = p.SD_ID
          JOIN PARTITION_KEY_VALS v ON v.PART_ID = p.PART_ID
-         WHERE p.TBL_ID = ?1 ORDER BY p.PART_NAME, p.PART_ID, v.INTEGER_IDX",
-    )?;
-    let rows = statement.query_map([tbl_id], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+         WHERE p.TBL_ID = ?1 AND p.PART_ID IN (
+             SELECT k0.PART_ID FROM PARTITION_KEY_VALS k0{joins}
+             WHERE k0.INTEGER_IDX = 0 AND {})
+         ORDER BY p.PART_NAME, p.PART_ID, v.INTEGER_IDX",
+        rendered.condition
+    );
+    let mut parameters = vec![Value::Integer(tbl_id)];
+    parameters.extend(rendered.parameters);
+    let mut statement = tx.prepare(&sql)?;
+    let rows = statement.query_map(params_from_iter(parameters), |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, String>(2)?,
+        ))
     })?;
-    let mut values: Vec<Vec<String>> = Vec::new();
+    let mut found: Vec<PartitionLocation> = Vec::new();
     let mut current: Option<i64> = None;
     for row in rows {
-        let (part_id, value) = row?;
-        if current != Some(part_id) {
-            values.push(Vec::new());
-            current = Some(part_id);
-        }
-        if let Some(last) = values.last_mut() {
-            last.push(value);
+        let (part_id, location, value) = row?;
+        match found.last_mut() {
+            Some(last) if current == Some(part_id) => last.values.push(value),
+            _ => {
+                found.push(PartitionLocation {
+                    values: vec![value],
+                    location,
+                });
+                current = Some(part_id);
+            }
         }
     }
-    Ok(values)
+    Ok(found)
+}
+
+pub(super) fn count(tx: &Transaction<'_>, database: &str, table: &str) -> Result<u64> {
+    let (tbl_id, _) = super::tables::id_of(tx, database, table)?;
+    let count: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM PARTITIONS WHERE TBL_ID = ?1",
+        [tbl_id],
+        |row| row.get(0),
+    )?;
+    Ok(u64::try_from(count).unwrap_or(0))
 }

@@ -3,8 +3,8 @@ use std::sync::Arc;
 
 use super::SqliteMetastore;
 use crate::{
-    Column, Database, Metastore, MetastoreError, Partition, SerDeInfo, StorageDescriptor, Table,
-    TableType,
+    Column, DEFAULT_PARTITION_NAME, Database, KeyComparison, KeyLiteral, Metastore, MetastoreError,
+    Partition, PartitionFilter, PartitionLocation, SerDeInfo, StorageDescriptor, Table, TableType,
 };
 
 fn open(dir: &tempfile::TempDir) -> SqliteMetastore {
@@ -158,10 +158,14 @@ fn partition_lifecycle() {
     store
         .add_partitions(std::slice::from_ref(&p1), true)
         .unwrap();
+    let all = store
+        .find_partition_locations("default", "logs", &PartitionFilter::All)
+        .unwrap();
     assert_eq!(
-        store.list_partition_values("default", "logs").unwrap(),
+        all.into_iter().map(|p| p.values).collect::<Vec<_>>(),
         vec![p2.values.clone(), p1.values.clone()]
     );
+    assert_eq!(store.count_partitions("default", "logs").unwrap(), 2);
     let wanted = vec![p1.values.clone(), vec!["absent".to_string()]];
     assert_eq!(
         store.get_partitions("default", "logs", &wanted).unwrap(),
@@ -233,4 +237,138 @@ fn two_handles_on_one_file_write_concurrently() {
     }
     assert_eq!(first.list_tables("default").unwrap().len(), 50);
     assert_eq!(second.list_tables("default").unwrap().len(), 50);
+}
+
+/// A table keyed by `(dt string, hr int)` with the given partitions.
+fn two_key_table(store: &SqliteMetastore, values: &[(&str, &str)]) {
+    let mut events = table("default", "events");
+    events.partition_keys = vec![Column::new("dt", "string"), Column::new("hr", "int")];
+    store.create_table(&events).unwrap();
+    let partitions: Vec<Partition> = values
+        .iter()
+        .map(|(dt, hr)| Partition {
+            values: vec![dt.to_string(), hr.to_string()],
+            storage: StorageDescriptor {
+                location: format!("/warehouse/events/dt={dt}/hr={hr}"),
+                ..Default::default()
+            },
+            ..partition("events", dt)
+        })
+        .collect();
+    store.add_partitions(&partitions, false).unwrap();
+}
+
+fn matching(store: &SqliteMetastore, filter: PartitionFilter) -> Vec<Vec<String>> {
+    store
+        .find_partition_locations("default", "events", &filter)
+        .unwrap()
+        .into_iter()
+        .map(|p: PartitionLocation| p.values)
+        .collect()
+}
+
+fn compare(key: usize, op: KeyComparison, literal: KeyLiteral) -> PartitionFilter {
+    PartitionFilter::Compare { key, op, literal }
+}
+
+#[test]
+fn partition_filters_follow_key_types_and_null_logic() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    two_key_table(
+        &store,
+        &[
+            ("2024-01-01", "9"),
+            ("2024-01-01", "10"),
+            ("2024-01-02", "2"),
+            (DEFAULT_PARTITION_NAME, "3"),
+            ("2024-01-03", DEFAULT_PARTITION_NAME),
+        ],
+    );
+    let values = |pairs: &[(&str, &str)]| -> Vec<Vec<String>> {
+        pairs
+            .iter()
+            .map(|(a, b)| vec![a.to_string(), b.to_string()])
+            .collect()
+    };
+    // Integers compare as numbers: 10 > 9 although "10" < "9".
+    assert_eq!(
+        matching(
+            &store,
+            compare(1, KeyComparison::Gt, KeyLiteral::Integer(8))
+        ),
+        values(&[("2024-01-01", "10"), ("2024-01-01", "9")])
+    );
+    assert_eq!(
+        matching(
+            &store,
+            compare(0, KeyComparison::Eq, KeyLiteral::Text("2024-01-02".into()))
+        ),
+        values(&[("2024-01-02", "2")])
+    );
+    // The default partition is NULL: neither a comparison nor its negation holds.
+    let after_first = compare(0, KeyComparison::Gt, KeyLiteral::Text("2024-01-01".into()));
+    assert_eq!(
+        matching(&store, after_first.clone()),
+        values(&[("2024-01-02", "2"), ("2024-01-03", DEFAULT_PARTITION_NAME)])
+    );
+    assert_eq!(
+        matching(&store, PartitionFilter::Not(Box::new(after_first))),
+        values(&[("2024-01-01", "10"), ("2024-01-01", "9")])
+    );
+    assert_eq!(
+        matching(
+            &store,
+            PartitionFilter::Or(vec![
+                PartitionFilter::IsNull {
+                    key: 0,
+                    negated: false
+                },
+                PartitionFilter::InList {
+                    key: 1,
+                    literals: vec![KeyLiteral::Integer(2), KeyLiteral::Integer(10)],
+                    negated: false,
+                },
+            ])
+        ),
+        values(&[
+            ("2024-01-01", "10"),
+            ("2024-01-02", "2"),
+            (DEFAULT_PARTITION_NAME, "3")
+        ])
+    );
+    assert!(matches!(
+        store.find_partition_locations(
+            "default",
+            "events",
+            &PartitionFilter::IsNull {
+                key: 2,
+                negated: true
+            }
+        ),
+        Err(MetastoreError::InvalidOperation(_))
+    ));
+}
+
+#[test]
+fn equality_on_a_key_is_answered_from_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    two_key_table(&store, &[("2024-01-01", "1")]);
+    let connection = store.connection.lock().unwrap();
+    let plan: Vec<String> = connection
+        .prepare(
+            "EXPLAIN QUERY PLAN SELECT k0.PART_ID FROM PARTITION_KEY_VALS k0 \
+             WHERE k0.INTEGER_IDX = 0 AND NULLIF(k0.PART_KEY_VAL, '__HIVE_DEFAULT_PARTITION__') = ?1",
+        )
+        .unwrap()
+        .query_map(["2024-01-01"], |row| row.get::<_, String>(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("PARTITION_KEY_VALS_TEXT")),
+        "{plan:?}"
+    );
 }
