@@ -273,6 +273,9 @@ impl Session {
                 partition,
             } => execution::load::load_data(self, local, &path, overwrite, &table, partition),
             S::Insert(insert) => execution::insert::insert(self, *insert).await,
+            S::MultiInsert { source, inserts } => {
+                execution::multi_insert::multi_insert(self, source, inserts).await
+            }
         }
     }
 

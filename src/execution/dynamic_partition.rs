@@ -1,6 +1,6 @@
 //! Dynamic partition inserts: rows are routed to partitions by the values of the query's last
-//! columns. Each partition gets its own staged file and its own atomic commit; nothing is
-//! committed unless every partition was written, and the partition counts stay within
+//! columns. Each partition gets its own staged file and, later, its own atomic commit; the
+//! caller commits only when every partition was written. The partition counts stay within
 //! `hive.exec.max.dynamic.partitions[.pernode]`.
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,7 +18,7 @@ use futures::StreamExt;
 
 use super::commit::Staging;
 use super::format::TableFormat;
-use super::insert::write_target;
+use super::insert::{StagedWrite, write_target};
 use super::writer::DataFileWriter;
 use crate::analysis_err;
 use crate::driver::Session;
@@ -35,25 +35,15 @@ struct PartitionWrite {
     file: DataFileWriter,
 }
 
-/// A partition a dynamic insert committed.
-pub struct WrittenPartition {
-    pub values: Vec<String>,
-    pub dir: PathBuf,
-    /// The metastore's partition, if it existed before the write.
-    pub existing: Option<Partition>,
-    pub rows: u64,
-}
-
-/// Runs `plan` (data columns, then one column per dynamic key) and writes each partition it
-/// produces.
-pub async fn write(
+/// Runs `plan` (data columns, then one column per dynamic key) and stages each partition it
+/// produces; nothing is staged unless every partition's file is complete.
+pub(crate) async fn write(
     session: &Session,
     table: &Table,
     plan: LogicalPlan,
     format: &TableFormat,
     static_values: &[String],
-    overwrite: bool,
-) -> Result<Vec<WrittenPartition>> {
+) -> Result<Vec<StagedWrite>> {
     let limit = |name: &str, default: usize| {
         session
             .setting(name)
@@ -113,24 +103,18 @@ pub async fn write(
             }
         }
     }
-    // Every file is complete before any partition is committed.
-    let mut finished = Vec::with_capacity(partitions.len());
-    for (values, partition) in partitions {
-        let rows = partition.file.finish()?;
-        let written = WrittenPartition {
-            values,
-            dir: partition.dir,
-            existing: partition.existing,
-            rows,
-        };
-        finished.push((written, partition.staging));
-    }
-    let mut written = Vec::with_capacity(finished.len());
-    for (partition, staging) in finished {
-        staging.commit(overwrite)?;
-        written.push(partition);
-    }
-    Ok(written)
+    partitions
+        .into_iter()
+        .map(|(values, partition)| {
+            Ok(StagedWrite {
+                rows: partition.file.finish()?,
+                values: Some(values),
+                dir: partition.dir,
+                existing: partition.existing,
+                staging: partition.staging,
+            })
+        })
+        .collect()
 }
 
 /// The rows of `batch` grouped by the text of their partition-key columns (those from

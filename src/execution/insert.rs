@@ -22,75 +22,138 @@ use crate::analysis_err;
 use crate::analyzer;
 use crate::driver::{Session, StatementOutput, TableEntry};
 use crate::error::Result;
-use crate::parser::{Insert, PartitionSpec};
+use crate::parser::{Insert, PartitionSpec, TableName};
 use crate::types::HiveType;
 
 pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOutput> {
-    let entry = session.require_table(&insert.table)?;
-    let table = &entry.table;
-    if table.is_view() {
-        return Err(analysis_err!(
-            "Cannot insert into a view: {}",
-            table.qualified_name()
-        ));
-    }
-    let target = partition_target(session, table, insert.partition.as_ref())?;
-    let dynamic_keys = match &target {
-        PartitionTarget::Dynamic { static_values } => {
-            table.partition_keys.len() - static_values.len()
-        }
-        _ => 0,
-    };
+    let target = InsertTarget::new(session, &insert)?;
     let plan = analyzer::plan_query(session, &insert.query).await?;
-    let plan = conform_to_table(plan, table, &insert.columns, dynamic_keys)?;
-    let format = TableFormat::of(table)?;
-
-    let values = match target {
-        PartitionTarget::Dynamic { static_values } => {
-            let written = dynamic_partition::write(
-                session,
-                table,
-                plan,
-                &format,
-                &static_values,
-                insert.overwrite,
-            )
-            .await?;
-            for partition in written {
-                let rows = Some(partition.rows);
-                let values = Some(partition.values);
-                record_write(
-                    session,
-                    &entry,
-                    values,
-                    partition.existing,
-                    &partition.dir,
-                    rows,
-                    insert.overwrite,
-                )?;
-            }
-            return Ok(StatementOutput::Done);
-        }
-        PartitionTarget::Static(values) => Some(values),
-        PartitionTarget::Unpartitioned => None,
-    };
-    let (dir, existing) = write_target(session, table, values.as_deref())?;
-    if insert.if_not_exists && existing.is_some() {
-        return Ok(StatementOutput::Done);
-    }
-    let mut staging = Staging::create(&dir)?;
-    let rows = write_plan(session, plan, &mut staging, &format).await?;
-    staging.commit(insert.overwrite)?;
-    record_write(
-        session,
-        &entry,
-        values,
-        existing,
-        &dir,
-        Some(rows),
-        insert.overwrite,
-    )?;
+    target.stage(session, plan).await?.commit(session)?;
     Ok(StatementOutput::Done)
+}
+
+/// An INSERT checked against its table and Hive's partition settings, ready to write the
+/// rows of its query.
+pub(crate) struct InsertTarget {
+    entry: TableEntry,
+    target: PartitionTarget,
+    format: TableFormat,
+    overwrite: bool,
+    if_not_exists: bool,
+    columns: Vec<String>,
+}
+
+/// One directory's rows, written into its staging area and not yet visible.
+pub(crate) struct StagedWrite {
+    /// The partition written, or `None` for the table itself.
+    pub values: Option<Vec<String>>,
+    pub dir: PathBuf,
+    /// The metastore's partition, if it existed before the write.
+    pub existing: Option<Partition>,
+    pub staging: Staging,
+    pub rows: u64,
+}
+
+/// An INSERT whose rows are all staged: committing makes them visible.
+pub(crate) struct StagedInsert {
+    entry: TableEntry,
+    overwrite: bool,
+    writes: Vec<StagedWrite>,
+}
+
+impl InsertTarget {
+    pub fn new(session: &Session, insert: &Insert) -> Result<Self> {
+        let entry = session.require_table(&insert.table)?;
+        if entry.table.is_view() {
+            return Err(analysis_err!(
+                "Cannot insert into a view: {}",
+                entry.table.qualified_name()
+            ));
+        }
+        let target = partition_target(session, &entry.table, insert.partition.as_ref())?;
+        let format = TableFormat::of(&entry.table)?;
+        Ok(InsertTarget {
+            entry,
+            target,
+            format,
+            overwrite: insert.overwrite,
+            if_not_exists: insert.if_not_exists,
+            columns: insert.columns.clone(),
+        })
+    }
+
+    /// Runs `plan` (the INSERT's query) and writes its rows into staging areas.
+    pub async fn stage(self, session: &Session, plan: LogicalPlan) -> Result<StagedInsert> {
+        let table = &self.entry.table;
+        let dynamic_keys = match &self.target {
+            PartitionTarget::Dynamic { static_values } => {
+                table.partition_keys.len() - static_values.len()
+            }
+            _ => 0,
+        };
+        let plan = conform_to_table(plan, table, &self.columns, dynamic_keys)?;
+        let writes = match &self.target {
+            PartitionTarget::Dynamic { static_values } => {
+                dynamic_partition::write(session, table, plan, &self.format, static_values).await?
+            }
+            PartitionTarget::Static(values) => {
+                self.stage_one(session, plan, Some(values.clone())).await?
+            }
+            PartitionTarget::Unpartitioned => self.stage_one(session, plan, None).await?,
+        };
+        Ok(StagedInsert {
+            entry: self.entry,
+            overwrite: self.overwrite,
+            writes,
+        })
+    }
+
+    /// Writes into the table or one partition; nothing when IF NOT EXISTS finds it present.
+    async fn stage_one(
+        &self,
+        session: &Session,
+        plan: LogicalPlan,
+        values: Option<Vec<String>>,
+    ) -> Result<Vec<StagedWrite>> {
+        let (dir, existing) = write_target(session, &self.entry.table, values.as_deref())?;
+        if self.if_not_exists && existing.is_some() {
+            return Ok(Vec::new());
+        }
+        let mut staging = Staging::create(&dir)?;
+        let rows = write_plan(session, plan, &mut staging, &self.format).await?;
+        Ok(vec![StagedWrite {
+            values,
+            dir,
+            existing,
+            staging,
+            rows,
+        }])
+    }
+}
+
+impl StagedInsert {
+    /// Commits every staged directory and records it in the metastore.
+    pub fn commit(self, session: &mut Session) -> Result<()> {
+        // The table as it is now: an earlier insert of the same statement may have changed
+        // its statistics.
+        let entry = session.require_table(&TableName {
+            database: Some(self.entry.table.database.clone()),
+            table: self.entry.table.name.clone(),
+        })?;
+        for write in self.writes {
+            write.staging.commit(self.overwrite)?;
+            record_write(
+                session,
+                &entry,
+                write.values,
+                write.existing,
+                &write.dir,
+                Some(write.rows),
+                self.overwrite,
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Where a write into the table, or into its partition `values`, goes: the partition's own

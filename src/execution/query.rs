@@ -2,11 +2,14 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::array::{AsArray, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::dataframe::DataFrame;
+use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
 use datafusion::sql::sqlparser::ast::Query;
 
+use super::multi_insert;
 use crate::analyzer;
 use crate::driver::{Session, StatementOutput};
 use crate::error::{ApiaryError, Result};
@@ -25,56 +28,104 @@ pub async fn collect(session: &Session, plan: LogicalPlan) -> Result<StatementOu
     Ok(StatementOutput::Rows { schema, batches })
 }
 
-/// `EXPLAIN [EXTENDED|ANALYZE] statement`: the plan of a query or of an INSERT's SELECT.
+/// `EXPLAIN [EXTENDED|ANALYZE] statement`: the plan of a query, of an INSERT's SELECT, or of
+/// each part of a multi-insert, followed by the partitions each scan reads.
 pub async fn explain(
     session: &Session,
     statement: HiveStatement,
     analyze: bool,
     verbose: bool,
 ) -> Result<StatementOutput> {
-    let query = match statement {
-        HiveStatement::Query(query) => query,
-        HiveStatement::Insert(insert) => insert.query,
-        other => {
-            return Err(ApiaryError::NotSupported(format!("EXPLAIN of {other:?}")));
-        }
-    };
     session.scan_log.start();
-    let explained = explain_plan(session, &query, analyze, verbose).await;
+    let explained = explain_parts(session, statement, analyze, verbose).await;
     let scans = session.scan_log.finish();
-    let StatementOutput::Rows {
-        schema,
-        mut batches,
-    } = explained?
-    else {
-        return Err(ApiaryError::Execution("EXPLAIN returned no plan".into()));
-    };
-    if !scans.is_empty() {
-        let lines = scans.iter().map(|scan| {
+    let mut rows = explained?;
+    rows.extend(scans.iter().map(|scan| {
+        (
+            "partitions_scanned".to_string(),
             format!(
                 "{}: {} of {} partitions",
                 scan.table, scan.scanned, scan.total
-            )
-        });
-        let plan_types = StringArray::from(vec!["partitions_scanned"; scans.len()]);
-        let plans = StringArray::from_iter_values(lines);
-        batches.push(
-            RecordBatch::try_new(schema.clone(), vec![Arc::new(plan_types), Arc::new(plans)])
-                .map_err(datafusion::error::DataFusionError::from)?,
-        );
-    }
-    Ok(StatementOutput::Rows { schema, batches })
+            ),
+        )
+    }));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("plan_type", DataType::Utf8, false),
+        Field::new("plan", DataType::Utf8, false),
+    ]));
+    let (plan_types, plans): (Vec<String>, Vec<String>) = rows.into_iter().unzip();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(StringArray::from(plan_types)),
+            Arc::new(StringArray::from(plans)),
+        ],
+    )
+    .map_err(DataFusionError::from)?;
+    Ok(StatementOutput::Rows {
+        schema,
+        batches: vec![batch],
+    })
 }
 
-async fn explain_plan(
+/// The (plan type, plan) rows of each plan the statement runs.
+async fn explain_parts(
     session: &Session,
-    query: &Query,
+    statement: HiveStatement,
     analyze: bool,
     verbose: bool,
-) -> Result<StatementOutput> {
-    let plan = analyzer::plan_query(session, query).await?;
-    let explained = LogicalPlanBuilder::from(plan)
-        .explain(verbose, analyze)?
-        .build()?;
-    collect(session, explained).await
+) -> Result<Vec<(String, String)>> {
+    let parts: Vec<(String, LogicalPlan)> = match statement {
+        HiveStatement::Query(query) => {
+            vec![(String::new(), analyzer::plan_query(session, &query).await?)]
+        }
+        HiveStatement::Insert(insert) => {
+            vec![(
+                String::new(),
+                analyzer::plan_query(session, &insert.query).await?,
+            )]
+        }
+        HiveStatement::MultiInsert { source, inserts } => {
+            if analyze {
+                return Err(ApiaryError::NotSupported(
+                    "EXPLAIN ANALYZE of a multi-insert".into(),
+                ));
+            }
+            let plan = multi_insert::plan(session, source, &inserts).await?;
+            let mut parts = vec![("source: ".to_string(), plan.source)];
+            for (insert, branch) in inserts.iter().zip(plan.branches) {
+                parts.push((format!("insert into {}: ", insert.table), branch));
+            }
+            parts
+        }
+        _ => {
+            return Err(ApiaryError::NotSupported(
+                "EXPLAIN of statements other than queries and INSERT".into(),
+            ));
+        }
+    };
+    let mut rows = Vec::new();
+    for (label, plan) in parts {
+        let explained = LogicalPlanBuilder::from(plan)
+            .explain(verbose, analyze)?
+            .build()?;
+        let batches = DataFrame::new(session.ctx.state(), explained)
+            .collect()
+            .await?;
+        for batch in batches {
+            let (Some(types), Some(plans)) = (
+                batch.column(0).as_string_opt::<i32>(),
+                batch.column(1).as_string_opt::<i32>(),
+            ) else {
+                return Err(ApiaryError::Execution("EXPLAIN returned no text".into()));
+            };
+            for row in 0..batch.num_rows() {
+                rows.push((
+                    format!("{label}{}", types.value(row)),
+                    plans.value(row).to_string(),
+                ));
+            }
+        }
+    }
+    Ok(rows)
 }

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use apiary_metastore::KeyComparison;
-use datafusion::sql::sqlparser::ast::Query;
+use datafusion::sql::sqlparser::ast::{Query, TableWithJoins};
 
 use crate::types::HiveType;
 
@@ -232,6 +232,12 @@ pub enum HiveStatement {
         partition: Option<PartitionSpec>,
     },
     Insert(Box<Insert>),
+    /// `FROM source INSERT ... SELECT ... [INSERT ... SELECT ...]`: every insert's query has
+    /// `source` as its FROM clause, and the source is read once for all of them.
+    MultiInsert {
+        source: Vec<TableWithJoins>,
+        inserts: Vec<Insert>,
+    },
     Set(SetCommand),
     Reset(Option<String>),
 }

@@ -215,6 +215,11 @@ impl HiveParser<'_> {
     }
 
     pub(super) fn parse_insert(&mut self) -> ParseResult<HiveStatement> {
+        Ok(HiveStatement::Insert(Box::new(self.insert_clause()?)))
+    }
+
+    /// `INSERT OVERWRITE|INTO [TABLE] t [PARTITION (...)] [IF NOT EXISTS] [(cols)] query`.
+    pub(super) fn insert_clause(&mut self) -> ParseResult<Insert> {
         self.expect_word("INSERT")?;
         let overwrite = if self.word("OVERWRITE") {
             if self.word("LOCAL") || self.word("DIRECTORY") {
@@ -252,13 +257,13 @@ impl HiveParser<'_> {
             }
         }
         let query = self.query()?;
-        Ok(HiveStatement::Insert(Box::new(Insert {
+        Ok(Insert {
             overwrite,
             table,
             partition,
             if_not_exists,
             columns,
             query,
-        })))
+        })
     }
 }

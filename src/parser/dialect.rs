@@ -1,6 +1,8 @@
 //! Apiary's SQL dialect: sqlparser's Hive dialect with the switches HiveQL needs turned on.
 
 use datafusion::sql::sqlparser::dialect::{Dialect, HiveDialect};
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::parser::Parser;
 
 /// HiveDialect plus backslash escapes in literals, `LIMIT o, n`, struct literals and
 /// `FROM ... SELECT`. Backticks quote identifiers; double quotes delimit strings, as in Hive.
@@ -54,5 +56,13 @@ impl Dialect for ApiaryDialect {
     }
     fn supports_from_first_select(&self) -> bool {
         true
+    }
+    /// INSERT is reserved in HiveQL: in `FROM src INSERT ...` it starts a branch, it is not
+    /// an alias of `src` (nor of a select item before the next branch).
+    fn is_table_alias(&self, kw: &Keyword, parser: &mut Parser) -> bool {
+        *kw != Keyword::INSERT && self.hive.is_table_alias(kw, parser)
+    }
+    fn is_column_alias(&self, kw: &Keyword, parser: &mut Parser) -> bool {
+        *kw != Keyword::INSERT && self.hive.is_column_alias(kw, parser)
     }
 }

@@ -7,6 +7,7 @@ mod ast;
 mod commands;
 mod ddl;
 mod dialect;
+mod multi_insert;
 mod unescape;
 
 use datafusion::sql::sqlparser::keywords::Keyword;
@@ -135,7 +136,7 @@ impl HiveParser<'_> {
             Keyword::INSERT => self.parse_insert(),
             Keyword::EXPLAIN => self.parse_explain(),
             Keyword::MSCK => self.parse_msck(),
-            Keyword::FROM => Err(self.not_supported(&token, "FROM ... INSERT (multi-insert)")),
+            Keyword::FROM => self.parse_from_first(),
             _ => Err(self.error_at(
                 &token,
                 format!("cannot recognize input near '{}'", word.value),
@@ -165,11 +166,11 @@ impl HiveParser<'_> {
         let statement = self.parse_statement()?;
         if !matches!(
             statement,
-            HiveStatement::Query(_) | HiveStatement::Insert(_)
+            HiveStatement::Query(_) | HiveStatement::Insert(_) | HiveStatement::MultiInsert { .. }
         ) {
             return Err(ParseError::at(
                 self.peek().span.start,
-                "EXPLAIN supports queries and INSERT statements",
+                "EXPLAIN supports queries and INSERT statements (multi-inserts included)",
             ));
         }
         Ok(HiveStatement::Explain {

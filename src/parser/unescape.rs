@@ -3,7 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{Expr, Query, Value, visit_expressions_mut};
+use datafusion::sql::sqlparser::ast::{Expr, Value, VisitMut, visit_expressions_mut};
 
 /// Unescapes a literal's raw text as Hive's `unescapeSQLString` does.
 pub fn unescape_hive_string(raw: &str) -> String {
@@ -58,8 +58,8 @@ pub fn unescape_hive_string(raw: &str) -> String {
     out
 }
 
-/// Unescapes every string literal of a query in place.
-pub fn unescape_query_literals(query: &mut Query) {
+/// Unescapes every string literal of a query (or of any part of one) in place.
+pub fn unescape_query_literals<V: VisitMut>(query: &mut V) {
     let _ = visit_expressions_mut(query, |expr| {
         if let Expr::Value(value) = expr {
             match &mut value.value {

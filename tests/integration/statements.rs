@@ -204,6 +204,21 @@ fn explain_counts_the_partitions_scanned() {
 }
 
 #[test]
+fn multi_insert_reads_its_source_once() {
+    let sandbox = Sandbox::new();
+    sandbox.sql("create table src (a int, b string, c double); create table t1 (a int); create table t2 (b string, n bigint); insert into src values (1, 'x', 0.5)");
+    let out = sandbox.sql(
+        "explain from src insert into t1 select a where a > 1 insert into t2 select b, count(*) group by b",
+    );
+    let count = |needle: &str| out.lines().filter(|line| line.contains(needle)).count();
+    // One physical scan of the table, feeding both branches; column c is read by neither.
+    assert_eq!(count("TextScanExec"), 1, "{out}");
+    assert_eq!(count("SharedSourceScanExec"), 2, "{out}");
+    assert!(out.contains("TableScan: src projection=[a, b]"), "{out}");
+    assert!(out.contains("insert into t2: physical_plan"), "{out}");
+}
+
+#[test]
 fn two_processes_share_one_metastore() {
     let sandbox = Sandbox::new();
     sandbox.sql("create database shared");

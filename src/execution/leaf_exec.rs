@@ -1,0 +1,47 @@
+//! The `ExecutionPlan` methods every leaf operator (a scan without children) shares.
+
+/// Expands, inside `impl ExecutionPlan for T`, the methods of a leaf named `$name` whose
+/// plan properties are in the field `properties`.
+macro_rules! leaf_exec_methods {
+    ($name:literal) => {
+        fn name(&self) -> &str {
+            $name
+        }
+
+        fn properties(&self) -> &std::sync::Arc<datafusion::physical_plan::PlanProperties> {
+            &self.properties
+        }
+
+        fn children(&self) -> Vec<&std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
+            Vec::new()
+        }
+
+        fn apply_expressions(
+            &self,
+            _f: &mut dyn FnMut(
+                &std::sync::Arc<dyn datafusion::physical_expr::PhysicalExpr>,
+            ) -> datafusion::error::Result<
+                datafusion::common::tree_node::TreeNodeRecursion,
+            >,
+        ) -> datafusion::error::Result<datafusion::common::tree_node::TreeNodeRecursion> {
+            Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+        }
+
+        fn with_new_children(
+            self: std::sync::Arc<Self>,
+            children: Vec<std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>>,
+        ) -> datafusion::error::Result<std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>>
+        {
+            if children.is_empty() {
+                Ok(self)
+            } else {
+                Err(datafusion::error::DataFusionError::Internal(format!(
+                    "{} has no children",
+                    $name
+                )))
+            }
+        }
+    };
+}
+
+pub(crate) use leaf_exec_methods;
