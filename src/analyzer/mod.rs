@@ -189,6 +189,7 @@ async fn resolve_relation(
         table,
         metastore,
         Some(session.scan_log.clone()),
+        Some(session.read_locks.clone()),
     )?)))
 }
 

@@ -25,6 +25,7 @@ use crate::config::ApiaryConfig;
 use crate::error::{ApiaryError, Result};
 use crate::execution;
 use crate::execution::scan_log::ScanLog;
+use crate::execution::table_lock::ReadLocks;
 use crate::optimizer;
 use crate::parser::{self, HiveStatement, SetCommand};
 use settings::Settings;
@@ -94,6 +95,8 @@ pub struct Session {
     pub(crate) user: String,
     /// What EXPLAIN reports about the partitions a plan's scans read.
     pub(crate) scan_log: Arc<ScanLog>,
+    /// The shared table locks the running statement holds.
+    pub(crate) read_locks: Arc<ReadLocks>,
 }
 
 impl Session {
@@ -111,6 +114,7 @@ impl Session {
             scratch_dir,
             user,
             scan_log: Arc::default(),
+            read_locks: Arc::default(),
         }
     }
 
@@ -169,7 +173,16 @@ impl Session {
         self.run(statement).await
     }
 
+    /// Runs a statement; the table locks its reads took are released when it ends (or, if
+    /// it was cancelled, when the next one starts).
     async fn run(&mut self, statement: HiveStatement) -> Result<StatementOutput> {
+        self.read_locks.release_all();
+        let output = self.dispatch(statement).await;
+        self.read_locks.release_all();
+        output
+    }
+
+    async fn dispatch(&mut self, statement: HiveStatement) -> Result<StatementOutput> {
         use HiveStatement as S;
         match statement {
             S::Query(query) => execution::query::run_query(self, &query).await,

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde::{Deserialize, Serialize};
 
 use super::files::{DataFile, list_data_files, list_dir};
+use super::table_lock::lock_for_commit;
 use crate::error::{ApiaryError, Result};
 
 const STAGING_PREFIX: &str = ".apiary-staging-";
@@ -33,13 +34,16 @@ struct Manifest {
 pub struct Staging {
     dir: PathBuf,
     target: PathBuf,
+    /// The directory of the table written, whose lock the commit takes.
+    table_dir: PathBuf,
     next_file: usize,
     committed: bool,
 }
 
 impl Staging {
-    /// Starts a write into the directory `target`, creating it if needed.
-    pub fn create(target: &Path) -> Result<Staging> {
+    /// Starts a write into the directory `target` (the table's directory `table_dir`, or one
+    /// of its partitions'), creating it if needed.
+    pub fn create(target: &Path, table_dir: &Path) -> Result<Staging> {
         recover(target)?;
         let name = format!(
             "{STAGING_PREFIX}{}-{}-{}",
@@ -57,6 +61,7 @@ impl Staging {
         Ok(Staging {
             dir,
             target: target.to_path_buf(),
+            table_dir: table_dir.to_path_buf(),
             next_file: 0,
             committed: false,
         })
@@ -77,6 +82,8 @@ impl Staging {
     /// Makes the staged files the directory's data: added to it, or replacing it if
     /// `overwrite`.
     pub fn commit(mut self, overwrite: bool) -> Result<()> {
+        // No query of the table lists its files while they change.
+        let _lock = lock_for_commit(&self.table_dir)?;
         let deletes = if overwrite {
             list_data_files(&self.target)?
                 .into_iter()
@@ -293,12 +300,12 @@ mod tests {
     fn commit_appends_and_overwrites() {
         let dir = tempfile::tempdir().unwrap();
         for _ in 0..2 {
-            let mut staging = Staging::create(dir.path()).unwrap();
+            let mut staging = Staging::create(dir.path(), dir.path()).unwrap();
             std::fs::write(staging.next_file_path(), "a\n").unwrap();
             staging.commit(false).unwrap();
         }
         assert_eq!(names(dir.path()), vec!["000000_0", "000000_0_copy_1"]);
-        let mut staging = Staging::create(dir.path()).unwrap();
+        let mut staging = Staging::create(dir.path(), dir.path()).unwrap();
         std::fs::write(staging.next_file_path(), "b\n").unwrap();
         staging.commit(true).unwrap();
         assert_eq!(names(dir.path()), vec!["000000_0"]);
@@ -306,18 +313,18 @@ mod tests {
             std::fs::read_to_string(dir.path().join("000000_0")).unwrap(),
             "b\n"
         );
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            1,
-            "no staging left"
+        let (_, hidden) = list_dir(dir.path()).unwrap();
+        assert!(
+            !hidden.iter().any(|name| name.starts_with(STAGING_PREFIX)),
+            "no staging left: {hidden:?}"
         );
     }
 
     #[test]
     fn concurrent_commits_never_replace_each_other() {
         let dir = tempfile::tempdir().unwrap();
-        let mut first = Staging::create(dir.path()).unwrap();
-        let mut second = Staging::create(dir.path()).unwrap();
+        let mut first = Staging::create(dir.path(), dir.path()).unwrap();
+        let mut second = Staging::create(dir.path(), dir.path()).unwrap();
         std::fs::write(first.next_file_path(), "first").unwrap();
         std::fs::write(second.next_file_path(), "second").unwrap();
         // Both chose their destination before either moved in.
@@ -346,7 +353,7 @@ mod tests {
     fn dropped_staging_leaves_nothing_and_committed_manifest_rolls_forward() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let mut staging = Staging::create(dir.path()).unwrap();
+            let mut staging = Staging::create(dir.path(), dir.path()).unwrap();
             std::fs::write(staging.next_file_path(), "x").unwrap();
         }
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);

@@ -17,6 +17,7 @@ use datafusion::logical_expr::LogicalPlan;
 use futures::StreamExt;
 
 use super::commit::Staging;
+use super::files::local_path;
 use super::format::TableFormat;
 use super::insert::{StagedWrite, write_target};
 use super::writer::DataFileWriter;
@@ -77,7 +78,7 @@ pub(crate) async fn write(
                     ));
                 }
                 let (dir, existing) = write_target(session, table, Some(&values))?;
-                let mut staging = Staging::create(&dir)?;
+                let mut staging = Staging::create(&dir, &local_path(&table.storage.location))?;
                 let file =
                     DataFileWriter::create(staging.next_file_path(), format, data_schema.clone())?;
                 partitions.insert(

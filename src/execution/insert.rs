@@ -119,7 +119,8 @@ impl InsertTarget {
         if self.if_not_exists && existing.is_some() {
             return Ok(Vec::new());
         }
-        let mut staging = Staging::create(&dir)?;
+        let table_dir = local_path(&self.entry.table.storage.location);
+        let mut staging = Staging::create(&dir, &table_dir)?;
         let rows = write_plan(session, plan, &mut staging, &self.format).await?;
         Ok(vec![StagedWrite {
             values,
@@ -134,6 +135,9 @@ impl InsertTarget {
 impl StagedInsert {
     /// Commits every staged directory and records it in the metastore.
     pub fn commit(self, session: &mut Session) -> Result<()> {
+        // Every row is staged: the statement reads nothing more, and holds no shared lock
+        // while it waits for an exclusive one.
+        session.read_locks.release_all();
         // The table as it is now: an earlier insert of the same statement may have changed
         // its statistics.
         let entry = session.require_table(&TableName {
@@ -440,8 +444,9 @@ pub async fn write_new_table(
 ) -> Result<()> {
     let format = TableFormat::of(&entry.table)?;
     let target = local_path(&entry.table.storage.location);
-    let mut staging = Staging::create(&target)?;
+    let mut staging = Staging::create(&target, &target)?;
     let rows = write_plan(session, plan, &mut staging, &format).await?;
+    session.read_locks.release_all();
     staging.commit(true)?;
     update_basic_stats(
         session,

@@ -47,7 +47,7 @@ pub fn load_data(
         }
     };
     let (target, existing) = write_target(session, table, values.as_deref())?;
-    let staging = Staging::create(&target)?;
+    let staging = Staging::create(&target, &local_path(&table.storage.location))?;
     for source in &sources {
         let name = source
             .file_name()

@@ -22,6 +22,7 @@ pub mod scan_log;
 pub mod shared_source;
 pub mod show;
 pub mod table_ddl;
+pub mod table_lock;
 pub mod table_provider;
 pub mod text_decode;
 pub mod text_scan;

@@ -299,7 +299,7 @@ pub fn truncate(
         }
     }
     for (partition, dir) in targets {
-        Staging::create(&dir)?.commit(true)?;
+        Staging::create(&dir, &local_path(&table.storage.location))?.commit(true)?;
         let values = partition.as_ref().map(|p| p.values.clone());
         record_write(session, &entry, values, partition, &dir, Some(0), true)?;
     }

@@ -26,6 +26,7 @@ use super::format::TableFormat;
 use super::partition_pruning::{metastore_filter, prune};
 use super::partition_values::partition_scalar;
 use super::scan_log::ScanLog;
+use super::table_lock::ReadLocks;
 use super::text_scan::{ScanFile, TextScanExec};
 use crate::error::ApiaryError;
 use crate::types::HiveType;
@@ -38,6 +39,7 @@ pub struct HiveTableProvider {
     schema: SchemaRef,
     data_schema: SchemaRef,
     scan_log: Option<Arc<ScanLog>>,
+    read_locks: Option<Arc<ReadLocks>>,
 }
 
 /// The Arrow schema of a table's columns followed by its partition keys.
@@ -67,11 +69,13 @@ pub fn table_schema(table: &Table) -> Result<(SchemaRef, SchemaRef), ApiaryError
 
 impl HiveTableProvider {
     /// `metastore` is where the partitions are listed; temporary tables have none. Scans
-    /// record the partitions they read in `scan_log` when it is recording.
+    /// record the partitions they read in `scan_log` when it is recording, and hold the
+    /// table's shared lock in `read_locks` until the statement ends.
     pub fn try_new(
         table: Table,
         metastore: Option<Arc<dyn Metastore>>,
         scan_log: Option<Arc<ScanLog>>,
+        read_locks: Option<Arc<ReadLocks>>,
     ) -> Result<Self, ApiaryError> {
         let format = TableFormat::of(&table)?;
         let (schema, data_schema) = table_schema(&table)?;
@@ -82,6 +86,7 @@ impl HiveTableProvider {
             schema,
             data_schema,
             scan_log: scan_log.filter(|log| log.is_recording()),
+            read_locks,
         })
     }
 
@@ -180,6 +185,11 @@ impl TableProvider for HiveTableProvider {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let to_df = |e: ApiaryError| DataFusionError::External(Box::new(e));
+        if let Some(locks) = &self.read_locks {
+            locks
+                .acquire(&local_path(&self.table.storage.location))
+                .map_err(to_df)?;
+        }
         let mut files = Vec::new();
         let partition_filters: Vec<Expr> = filters
             .iter()

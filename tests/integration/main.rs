@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod isolation;
 mod statements;
 
 use std::path::{Path, PathBuf};
@@ -61,12 +62,14 @@ impl Sandbox {
     }
 }
 
+/// The names in `dir`, sorted, but for the table lock file that every table directory may hold.
 pub fn files_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|entries| {
             entries
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name != ".apiary-lock")
                 .collect()
         })
         .unwrap_or_default();

@@ -220,26 +220,9 @@ pub(super) fn find_locations(
             "partition filter names key {key} but {database}.{table} has {key_count} keys"
         )));
     }
-    let rendered = render(filter, 2);
-    let joins: String = (1..key_count)
-        .map(|i| {
-            format!(
-                " JOIN PARTITION_KEY_VALS k{i} ON k{i}.PART_ID = k0.PART_ID AND k{i}.INTEGER_IDX = {i}"
-            )
-        })
-        .collect();
-    let sql = format!(
-        "SELECT p.PART_ID, s.LOCATION, v.PART_KEY_VAL FROM PARTITIONS p
-         JOIN SDS s ON s.SD_ID = p.SD_ID
-         JOIN PARTITION_KEY_VALS v ON v.PART_ID = p.PART_ID
-         WHERE p.TBL_ID = ?1 AND p.PART_ID IN (
-             SELECT k0.PART_ID FROM PARTITION_KEY_VALS k0{joins}
-             WHERE k0.INTEGER_IDX = 0 AND {})
-         ORDER BY p.PART_NAME, p.PART_ID, v.INTEGER_IDX",
-        rendered.condition
-    );
+    let (sql, mut filter_parameters) = locations_query(key_count, filter);
     let mut parameters = vec![Value::Integer(tbl_id)];
-    parameters.extend(rendered.parameters);
+    parameters.append(&mut filter_parameters);
     let mut statement = tx.prepare(&sql)?;
     let rows = statement.query_map(params_from_iter(parameters), |row| {
         Ok((
@@ -274,4 +257,39 @@ pub(super) fn count(tx: &Transaction<'_>, database: &str, table: &str) -> Result
         |row| row.get(0),
     )?;
     Ok(u64::try_from(count).unwrap_or(0))
+}
+
+/// The query behind [`find_locations`] for a table with `key_count` keys, and the parameters
+/// it binds after the table id (`?1`).
+pub(super) fn locations_query(key_count: usize, filter: &PartitionFilter) -> (String, Vec<Value>) {
+    if *filter == PartitionFilter::All {
+        let sql = "SELECT p.PART_ID, s.LOCATION, v.PART_KEY_VAL FROM PARTITIONS p
+             JOIN SDS s ON s.SD_ID = p.SD_ID
+             JOIN PARTITION_KEY_VALS v ON v.PART_ID = p.PART_ID
+             WHERE p.TBL_ID = ?1
+             ORDER BY p.PART_NAME, p.PART_ID, v.INTEGER_IDX";
+        return (sql.to_string(), Vec::new());
+    }
+    let rendered = render(filter, 2);
+    let joins: String = (1..key_count)
+        .map(|i| {
+            format!(
+                " JOIN PARTITION_KEY_VALS k{i} ON k{i}.PART_ID = k0.PART_ID AND k{i}.INTEGER_IDX = {i}"
+            )
+        })
+        .collect();
+    // The partitions the filter selects drive the join (CROSS JOIN fixes SQLite's loop
+    // order), so that an indexed filter never visits the table's other partitions.
+    let sql = format!(
+        "SELECT p.PART_ID, s.LOCATION, v.PART_KEY_VAL FROM (
+             SELECT k0.PART_ID FROM PARTITION_KEY_VALS k0{joins}
+             WHERE k0.INTEGER_IDX = 0 AND {}) f
+         CROSS JOIN PARTITIONS p ON p.PART_ID = f.PART_ID
+         CROSS JOIN SDS s ON s.SD_ID = p.SD_ID
+         JOIN PARTITION_KEY_VALS v ON v.PART_ID = p.PART_ID
+         WHERE p.TBL_ID = ?1
+         ORDER BY p.PART_NAME, p.PART_ID, v.INTEGER_IDX",
+        rendered.condition
+    );
+    (sql, rendered.parameters)
 }

@@ -351,24 +351,40 @@ fn partition_filters_follow_key_types_and_null_logic() {
 }
 
 #[test]
-fn equality_on_a_key_is_answered_from_an_index() {
+fn key_filters_are_answered_from_an_index() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir);
     two_key_table(&store, &[("2024-01-01", "1")]);
     let connection = store.connection.lock().unwrap();
-    let plan: Vec<String> = connection
-        .prepare(
-            "EXPLAIN QUERY PLAN SELECT k0.PART_ID FROM PARTITION_KEY_VALS k0 \
-             WHERE k0.INTEGER_IDX = 0 AND NULLIF(k0.PART_KEY_VAL, '__HIVE_DEFAULT_PARTITION__') = ?1",
-        )
-        .unwrap()
-        .query_map(["2024-01-01"], |row| row.get::<_, String>(3))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert!(
-        plan.iter()
-            .any(|step| step.contains("PARTITION_KEY_VALS_TEXT")),
-        "{plan:?}"
-    );
+    let plan_of = |filter: PartitionFilter| -> Vec<String> {
+        let (sql, mut parameters) = super::partitions::locations_query(2, &filter);
+        parameters.insert(0, rusqlite::types::Value::Integer(1));
+        connection
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map(rusqlite::params_from_iter(parameters), |row| {
+                row.get::<_, String>(3)
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    for (filter, index) in [
+        (
+            compare(0, KeyComparison::Eq, KeyLiteral::Text("2024-01-01".into())),
+            "PARTITION_KEY_VALS_TEXT",
+        ),
+        (
+            compare(1, KeyComparison::Gt, KeyLiteral::Integer(5)),
+            "PARTITION_KEY_VALS_INTEGER",
+        ),
+    ] {
+        let plan = plan_of(filter);
+        // The filter's index comes first; no step scans a whole table.
+        assert!(plan[0].contains(index), "{plan:?}");
+        assert!(
+            !plan.iter().any(|step| step.starts_with("SCAN")),
+            "{plan:?}"
+        );
+    }
 }
