@@ -10,6 +10,9 @@ use crate::error::{ApiaryError, Result};
 pub struct DataFile {
     pub path: PathBuf,
     pub size: u64,
+    /// With the size, what tells a rewritten file from the one cached metadata describes
+    /// (see [`version_stamp`]).
+    pub modified: std::time::SystemTime,
 }
 
 pub fn is_hidden(name: &str) -> bool {
@@ -46,6 +49,7 @@ pub fn list_dir(dir: &Path) -> Result<(Vec<DataFile>, Vec<String>)> {
             files.push(DataFile {
                 path: entry.path(),
                 size: metadata.len(),
+                modified: version_stamp(&metadata),
             });
         }
     }
@@ -66,4 +70,24 @@ pub fn local_path(location: &str) -> PathBuf {
         .or_else(|| location.strip_prefix("file:"))
         .unwrap_or(location);
     PathBuf::from(path)
+}
+
+/// A file's modification time, made distinct for distinct files: the kernel's coarse clock
+/// can give two quick rewrites of one name the same time (and, often, the same size), so
+/// the inode number is folded into the nanoseconds. A rewrite is staged while the file it
+/// replaces still exists, so the two never share an inode.
+fn version_stamp(metadata: &std::fs::Metadata) -> std::time::SystemTime {
+    let modified = metadata.modified().unwrap_or(std::time::UNIX_EPOCH);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let since_epoch = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let nanos = since_epoch.subsec_nanos() ^ (metadata.ino() as u32 & 0x000F_FFFF);
+        let stamp = std::time::Duration::new(since_epoch.as_secs(), nanos % 1_000_000_000);
+        std::time::UNIX_EPOCH + stamp
+    }
+    #[cfg(not(unix))]
+    modified
 }

@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use apiary_metastore::{Metastore, Table};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::Session as CatalogSession;
 use datafusion::common::ScalarValue;
 use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
@@ -230,16 +232,27 @@ impl TableProvider for HiveTableProvider {
                 let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); group_count];
                 for (i, (file, values)) in files.into_iter().enumerate() {
                     let path = file.path.to_string_lossy().into_owned();
-                    groups[i % group_count]
-                        .push(PartitionedFile::new(path, file.size).with_partition_values(values));
+                    let mut scanned = PartitionedFile::new(path, file.size);
+                    scanned.object_meta.last_modified = DateTime::<Utc>::from(file.modified);
+                    groups[i % group_count].push(scanned.with_partition_values(values));
                 }
                 let data_columns = self.data_schema.fields().len();
                 let partition_fields = self.schema.fields()[data_columns..].to_vec();
+                // Footers are cached across queries, keyed by path, size and modification time,
+                // as DataFusion's own Parquet tables cache them.
+                let runtime = state.runtime_env();
+                let store = runtime.object_store(ObjectStoreUrl::local_filesystem())?;
+                let footers = CachedParquetFileReaderFactory::new(
+                    store,
+                    runtime.cache_manager.get_file_metadata_cache(),
+                );
                 let source = ParquetSource::new(
                     TableSchema::builder(self.data_schema.clone())
                         .with_table_partition_cols(partition_fields)
                         .build(),
-                );
+                )
+                .with_table_parquet_options(state.table_options().parquet.clone())
+                .with_parquet_file_reader_factory(Arc::new(footers));
                 let config = FileScanConfigBuilder::new(
                     ObjectStoreUrl::local_filesystem(),
                     Arc::new(source),
