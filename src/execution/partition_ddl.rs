@@ -2,10 +2,12 @@
 //! LOCATION, SHOW PARTITIONS with a partial spec, and MSCK [REPAIR] TABLE.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use apiary_metastore::{KeyComparison, Partition, StorageDescriptor, Table, TableType};
+use apiary_metastore::{
+    KeyComparison, Partition, PartitionLocation, StorageDescriptor, Table, TableType,
+};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 
@@ -320,14 +322,19 @@ pub fn msck(
     let mut found = Vec::new();
     let mut invalid = Vec::new();
     discover(&root, &table, 0, Vec::new(), &mut found, &mut invalid);
-    let known = metastore.list_partitions(&table.database, &table.name)?;
+    let known = metastore.find_partition_locations(
+        &table.database,
+        &table.name,
+        &apiary_metastore::PartitionFilter::All,
+    )?;
+    let known_values: HashSet<&Vec<String>> = known.iter().map(|p| &p.values).collect();
     let missing: Vec<&(Vec<String>, PathBuf)> = found
         .iter()
-        .filter(|(values, _)| !known.iter().any(|p| &p.values == values))
+        .filter(|(values, _)| !known_values.contains(values))
         .collect();
-    let vanished: Vec<&Partition> = known
+    let vanished: Vec<&PartitionLocation> = known
         .iter()
-        .filter(|p| !local_path(&p.storage.location).exists())
+        .filter(|p| !local_path(&p.location).exists())
         .collect();
     let label = |values: &[String]| {
         format!(

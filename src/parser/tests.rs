@@ -190,3 +190,26 @@ fn a_partial_multi_word_match_consumes_nothing() {
         }
     ));
 }
+
+#[test]
+fn multi_insert_branches_share_the_from_clause() {
+    let HiveStatement::MultiInsert { source, inserts } = parse(
+        "FROM src s JOIN dim d ON s.k = d.k AND d.tag = 'it\\'s'
+         INSERT OVERWRITE TABLE a PARTITION (dt='x', hr) SELECT s.v, s.hr WHERE s.v > 1
+         INSERT INTO b SELECT d.tag, count(*) GROUP BY d.tag",
+    ) else {
+        panic!("not a multi-insert")
+    };
+    assert_eq!(source.len(), 1);
+    assert_eq!(inserts.len(), 2);
+    assert!(inserts[0].overwrite && !inserts[1].overwrite);
+    assert_eq!(inserts[1].table.to_string(), "b");
+    for insert in &inserts {
+        let text = insert.query.to_string();
+        assert!(
+            text.contains("FROM src s JOIN dim d ON s.k = d.k AND d.tag = 'it''s'"),
+            "{text}"
+        );
+    }
+    assert!(inserts[0].query.to_string().ends_with("WHERE s.v > 1"));
+}

@@ -14,7 +14,11 @@ use crate::{
 
 /// The partition name of `values` for table `tbl_id`, from the table's keys.
 fn name_of(tx: &Transaction<'_>, tbl_id: i64, values: &[String]) -> Result<String> {
-    let keys = load_partition_keys(tx, tbl_id)?;
+    checked_name(&load_partition_keys(tx, tbl_id)?, values)
+}
+
+/// The partition name of `values` for a table with partition keys `keys`.
+fn checked_name(keys: &[crate::Column], values: &[String]) -> Result<String> {
     if keys.len() != values.len() {
         return Err(MetastoreError::InvalidOperation(format!(
             "partition spec has {} values but the table has {} partition keys",
@@ -22,7 +26,7 @@ fn name_of(tx: &Transaction<'_>, tbl_id: i64, values: &[String]) -> Result<Strin
             keys.len()
         )));
     }
-    Ok(partition_name(&keys, values))
+    Ok(partition_name(keys, values))
 }
 
 fn find(tx: &Transaction<'_>, tbl_id: i64, name: &str) -> Result<Option<(i64, i64)>> {
@@ -40,9 +44,22 @@ pub(super) fn add(
     partitions: &[Partition],
     if_not_exists: bool,
 ) -> Result<()> {
+    // Partitions come in batches of one table: look the table and its keys up once.
+    let mut table: Option<(&str, &str, i64, Vec<crate::Column>)> = None;
     for partition in partitions {
-        let (tbl_id, _) = super::tables::id_of(tx, &partition.database, &partition.table)?;
-        let name = name_of(tx, tbl_id, &partition.values)?;
+        let cached = table
+            .as_ref()
+            .filter(|(db, name, _, _)| *db == partition.database && *name == partition.table);
+        let (tbl_id, keys) = match cached {
+            Some((_, _, tbl_id, keys)) => (*tbl_id, keys.clone()),
+            None => {
+                let (tbl_id, _) = super::tables::id_of(tx, &partition.database, &partition.table)?;
+                let keys = load_partition_keys(tx, tbl_id)?;
+                table = Some((&partition.database, &partition.table, tbl_id, keys.clone()));
+                (tbl_id, keys)
+            }
+        };
+        let name = checked_name(&keys, &partition.values)?;
         if find(tx, tbl_id, &name)?.is_some() {
             if if_not_exists {
                 continue;
