@@ -246,13 +246,19 @@ impl TableProvider for HiveTableProvider {
                     store,
                     runtime.cache_manager.get_file_metadata_cache(),
                 );
-                let source = ParquetSource::new(
+                let options = state.table_options().parquet.clone();
+                let footer_hint = options.global.metadata_size_hint;
+                let mut source = ParquetSource::new(
                     TableSchema::builder(self.data_schema.clone())
                         .with_table_partition_cols(partition_fields)
                         .build(),
                 )
-                .with_table_parquet_options(state.table_options().parquet.clone())
+                .with_table_parquet_options(options)
                 .with_parquet_file_reader_factory(Arc::new(footers));
+                // One read fetches a footer of up to this size (and all of a small file).
+                if let Some(hint) = footer_hint {
+                    source = source.with_metadata_size_hint(hint);
+                }
                 let config = FileScanConfigBuilder::new(
                     ObjectStoreUrl::local_filesystem(),
                     Arc::new(source),
