@@ -31,6 +31,7 @@ pub mod functions;
 pub mod hive_text;
 pub mod optimizer;
 pub mod parser;
+pub mod qtest;
 pub mod types;
 
 pub use driver::{Engine, Session, StatementOutput};

@@ -66,6 +66,28 @@ pub struct Args {
     /// Configuration file with `key = value` lines.
     #[arg(long = "config", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Subcommand>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Subcommand {
+    /// Run Hive q-tests (a directory in the layout of Hive's test harness) and compare
+    /// Apiary's output with Hive's.
+    Qtest {
+        /// The suite: INIT.sql, data/, expected/<test>.json.
+        dir: PathBuf,
+        /// Run only this test (repeatable); all tests by default.
+        #[arg(long = "test", value_name = "NAME")]
+        tests: Vec<String>,
+        /// Write the full report as JSON to this file.
+        #[arg(long = "report", value_name = "OUT.json")]
+        report: Option<PathBuf>,
+        /// Exit with failure when the share of compared statements that pass is below this
+        /// (a fraction between 0 and 1).
+        #[arg(long = "min-pass-rate", value_name = "RATE")]
+        min_pass_rate: Option<f64>,
+    },
 }
 
 /// Splits `name=value`.

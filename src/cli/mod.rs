@@ -3,6 +3,7 @@
 pub mod args;
 mod batch;
 pub mod output;
+mod qtest;
 mod repl;
 
 use std::process::ExitCode;
@@ -27,6 +28,15 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(args::Subcommand::Qtest {
+        dir,
+        tests,
+        report,
+        min_pass_rate,
+    }) = &args.command
+    {
+        return qtest::run(&runtime, dir, tests, report.as_ref(), *min_pass_rate);
+    }
     match start_session(&args) {
         Ok(mut session) => {
             let interactive = args.execute.is_none() && args.file.is_none();

@@ -3,6 +3,7 @@
 mod cli;
 mod crash;
 mod isolation;
+mod qtest;
 mod statements;
 
 use std::path::{Path, PathBuf};
