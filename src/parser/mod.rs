@@ -7,12 +7,13 @@ mod ast;
 mod commands;
 mod ddl;
 mod dialect;
+mod hive_clauses;
 mod multi_insert;
 mod unescape;
 
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError, ParserOptions};
-use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan};
+use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 
 pub use ast::*;
 pub use dialect::ApiaryDialect;
@@ -92,10 +93,14 @@ fn parse_unlocated(sql: &str) -> ParseResult<HiveStatement> {
         return Ok(statement);
     }
     let dialect = ApiaryDialect::default();
+    let mut tokens = Tokenizer::new(&dialect, sql)
+        .with_unescape(false)
+        .tokenize_with_location()
+        .map_err(|e| ParseError::from_sqlparser(e.into()))?;
+    hive_clauses::rename_window_clauses(&mut tokens);
     let parser = Parser::new(&dialect)
         .with_options(ParserOptions::new().with_unescape(false))
-        .try_with_sql(sql)
-        .map_err(ParseError::from_sqlparser)?;
+        .with_tokens_with_locations(tokens);
     let mut hive = HiveParser { parser, sql };
     let statement = hive.parse_statement()?;
     hive.expect_end()?;
@@ -261,6 +266,7 @@ impl HiveParser<'_> {
             .parse_query()
             .map_err(ParseError::from_sqlparser)?;
         unescape::unescape_query_literals(&mut query);
+        hive_clauses::resolve_sort_clauses(&mut query);
         Ok(query)
     }
 

@@ -1,0 +1,153 @@
+//! HiveQL's distribution clauses, mapped onto what sqlparser and DataFusion know:
+//!
+//! - In a window specification (`OVER (...)`, `WINDOW w AS (...)`), `DISTRIBUTE BY` means
+//!   `PARTITION BY` and `SORT BY` means `ORDER BY`. sqlparser does not parse Hive's words
+//!   there, so the tokens are renamed before parsing.
+//! - On a query, `SORT BY` sorts each reducer's rows. Apiary's result is one stream, so it is
+//!   sorted whole, as Hive's is with one reducer: `SORT BY` becomes `ORDER BY`.
+//!   `DISTRIBUTE BY` only chooses reducers and does not change the rows, so it is dropped.
+//!   `CLUSTER BY x` is `DISTRIBUTE BY x SORT BY x`.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    OrderBy, OrderByExpr, OrderByKind, OrderByOptions, Query, SetExpr, VisitMut, VisitorMut,
+};
+use datafusion::sql::sqlparser::keywords::Keyword;
+use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Word};
+
+/// Renames `DISTRIBUTE BY` / `SORT BY` inside window specifications.
+pub fn rename_window_clauses(tokens: &mut [TokenWithSpan]) {
+    // Parenthesis depths at which a window specification is open.
+    let mut windows: Vec<usize> = Vec::new();
+    let mut depth = 0usize;
+    let mut after_window_keyword = false;
+    let significant: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect();
+    for (n, &i) in significant.iter().enumerate() {
+        let previous = |back: usize| n.checked_sub(back).map(|p| &tokens[significant[p]].token);
+        match &tokens[i].token {
+            Token::LParen => {
+                depth += 1;
+                let opens_window = match previous(1) {
+                    Some(Token::Word(w)) if w.keyword == Keyword::OVER => true,
+                    Some(Token::Word(w)) if w.keyword == Keyword::AS => {
+                        after_window_keyword && matches!(previous(2), Some(Token::Word(_)))
+                    }
+                    _ => false,
+                };
+                if opens_window {
+                    windows.push(depth);
+                }
+            }
+            Token::RParen => {
+                if windows.last() == Some(&depth) {
+                    windows.pop();
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Token::Word(w) if w.keyword == Keyword::WINDOW => after_window_keyword = true,
+            Token::Word(w) if windows.last() == Some(&depth) => {
+                let next_is_by = significant.get(n + 1).is_some_and(
+                    |&j| matches!(&tokens[j].token, Token::Word(b) if b.keyword == Keyword::BY),
+                );
+                let renamed = match w.value.to_ascii_uppercase().as_str() {
+                    "DISTRIBUTE" if next_is_by => Some(("PARTITION", Keyword::PARTITION)),
+                    "SORT" if next_is_by => Some(("ORDER", Keyword::ORDER)),
+                    _ => None,
+                };
+                if let Some((value, keyword)) = renamed {
+                    tokens[i].token = Token::Word(Word {
+                        value: value.to_string(),
+                        quote_style: None,
+                        keyword,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Maps every SELECT's `SORT BY`, `DISTRIBUTE BY` and `CLUSTER BY` in `query` (subqueries
+/// included) onto `ORDER BY` of its query, or away.
+pub fn resolve_sort_clauses(query: &mut Query) {
+    let _ = query.visit(&mut SortClauses);
+}
+
+struct SortClauses;
+
+impl VisitorMut for SortClauses {
+    type Break = ();
+
+    fn post_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let SetExpr::Select(select) = query.body.as_mut() else {
+            return ControlFlow::Continue(());
+        };
+        let mut sort: Vec<OrderByExpr> = std::mem::take(&mut select.sort_by);
+        if sort.is_empty() {
+            sort = std::mem::take(&mut select.cluster_by)
+                .into_iter()
+                .map(|expr| OrderByExpr {
+                    expr,
+                    options: OrderByOptions {
+                        asc: None,
+                        nulls_first: None,
+                    },
+                    with_fill: None,
+                })
+                .collect();
+        }
+        select.cluster_by.clear();
+        select.distribute_by.clear();
+        if !sort.is_empty() && query.order_by.is_none() {
+            query.order_by = Some(OrderBy {
+                kind: OrderByKind::Expressions(sort),
+                interpolate: None,
+            });
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::HiveStatement;
+    use super::super::parse_statement;
+
+    fn query_text(sql: &str) -> String {
+        match parse_statement(sql) {
+            Ok(HiveStatement::Query(query)) => query.to_string(),
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn window_specifications_take_hive_words() {
+        let text = query_text(
+            "select rank() over (distribute by a sort by b desc) r, sum(c) over w \
+             from t window w as (distribute by a sort by b rows between 1 preceding and current row)",
+        );
+        assert!(
+            text.contains("OVER (PARTITION BY a ORDER BY b DESC)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("w AS (PARTITION BY a ORDER BY b ROWS"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn sort_cluster_and_distribute_by_become_order_by() {
+        assert_eq!(
+            query_text("select a from t distribute by a sort by a desc"),
+            "SELECT a FROM t ORDER BY a DESC"
+        );
+        assert_eq!(
+            query_text("select * from (select a from t cluster by a) s"),
+            "SELECT * FROM (SELECT a FROM t ORDER BY a) s"
+        );
+    }
+}
