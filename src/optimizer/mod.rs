@@ -2,6 +2,10 @@
 //! optimizer settings. It owns the list of logical rules a session runs; Apiary's own rules
 //! (the cost-based join order among them) join the list here.
 //!
+//! Apiary's own rules, one per file:
+//! - `casts_never_fail`: every cast is a TRY_CAST, since Hive's casts give NULL for values
+//!   that do not convert.
+//!
 //! Hive settings and what they change:
 //! - `hive.optimize.ppd` (default true): predicate pushdown. Off, DataFusion's
 //!   `push_down_filter` rule does not run, so filters stay where the query wrote them.
@@ -11,10 +15,14 @@
 //!   collects its build side once, used below `hash_join_single_partition_threshold` bytes;
 //!   the Hive size becomes that threshold, and turning the conversion off sets it to zero.
 
+mod casts_never_fail;
+
 use std::sync::Arc;
 
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
-use datafusion::optimizer::{Optimizer, OptimizerRule};
+use datafusion::optimizer::{Analyzer, Optimizer, OptimizerRule};
+
+use casts_never_fail::CastsNeverFail;
 use datafusion::prelude::SessionConfig;
 
 use crate::driver::settings::Settings;
@@ -50,9 +58,14 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         optimizer.hash_join_single_partition_threshold_rows = 0;
     }
 
+    // DataFusion's analyzer rules (type coercion among them), then Hive's casts.
+    let mut analyzer_rules = Analyzer::new().rules;
+    analyzer_rules.push(Arc::new(CastsNeverFail));
+
     SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
+        .with_analyzer_rules(analyzer_rules)
         .with_optimizer_rules(rules)
         .build()
 }

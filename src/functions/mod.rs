@@ -1,12 +1,26 @@
 //! Hive's built-in functions that DataFusion lacks or names differently, registered in every
 //! session. This is the start of the Hive function library.
 
+mod numeric_aggregate;
+
+use std::sync::Arc;
+
 use datafusion::execution::context::SessionContext;
 use datafusion::functions_nested::make_array::make_array_udf;
+
+use numeric_aggregate::StringsAsDouble;
+
+/// DataFusion's aggregates that Hive also applies to strings, read as DOUBLE.
+const NUMERIC_AGGREGATES: &[&str] = &["sum", "avg", "var_samp", "var_pop", "stddev", "stddev_pop"];
 
 /// Registers Hive's names for functions DataFusion has under other names.
 pub fn register_hive_functions(ctx: &SessionContext) {
     // Hive's array(a, b, ...) constructor is DataFusion's make_array.
     let array = make_array_udf().as_ref().clone().with_aliases(["array"]);
     ctx.register_udf(array);
+    for name in NUMERIC_AGGREGATES {
+        if let Some(aggregate) = ctx.state().aggregate_functions().get(*name).cloned() {
+            ctx.register_udaf(StringsAsDouble::wrap(Arc::clone(&aggregate)));
+        }
+    }
 }
