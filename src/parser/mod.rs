@@ -8,7 +8,9 @@ mod commands;
 mod ddl;
 mod dialect;
 mod hive_clauses;
+mod hive_functions;
 mod multi_insert;
+mod table_sample;
 mod unescape;
 
 use datafusion::sql::sqlparser::keywords::Keyword;
@@ -267,6 +269,8 @@ impl HiveParser<'_> {
             .map_err(ParseError::from_sqlparser)?;
         unescape::unescape_query_literals(&mut query);
         hive_clauses::resolve_sort_clauses(&mut query);
+        hive_functions::rewrite_hive_functions(&mut query);
+        table_sample::rewrite_table_samples(&mut query)?;
         Ok(query)
     }
 

@@ -1,0 +1,139 @@
+//! Hive functions that are a rewrite of SQL DataFusion runs, applied to the parsed query:
+//!
+//! - `if(c, a, b)` is `CASE WHEN c THEN a ELSE b END` (with CASE's type unification).
+//! - `pmod(a, b)` is `((a % b) + b) % b`, the modulus with the divisor's sign.
+//! - `sort_array(a)` is `array_sort(a)`: ascending, NULLs first.
+//! - `collect_list(x)` / `collect_set(x)` are `array_agg([DISTINCT] x)` over the non-NULL
+//!   values, as Hive skips NULLs.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, CaseWhen, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, VisitMut, visit_expressions_mut,
+};
+use datafusion::sql::sqlparser::tokenizer::Span;
+
+/// Rewrites the Hive functions of `node` (a query or any part of one) in place.
+pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
+    let _ = visit_expressions_mut(node, |expr| {
+        if let Expr::Function(function) = expr
+            && let Some(rewritten) = rewrite(function)
+        {
+            *expr = rewritten;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+}
+
+fn rewrite(function: &mut Function) -> Option<Expr> {
+    let name = function.name.to_string().to_ascii_lowercase();
+    if function.over.is_some() && !matches!(name.as_str(), "collect_list" | "collect_set") {
+        return None;
+    }
+    match name.as_str() {
+        "if" => {
+            let [condition, then, otherwise] = plain_args(function)?;
+            Some(Expr::Case {
+                case_token: AttachedToken::empty(),
+                end_token: AttachedToken::empty(),
+                operand: None,
+                conditions: vec![CaseWhen {
+                    condition,
+                    result: then,
+                }],
+                else_result: Some(Box::new(otherwise)),
+            })
+        }
+        "pmod" => {
+            let [a, b] = plain_args(function)?;
+            let modulo = |left: Expr, right: Expr| {
+                Expr::Nested(Box::new(Expr::BinaryOp {
+                    left: Box::new(left),
+                    op: BinaryOperator::Modulo,
+                    right: Box::new(right),
+                }))
+            };
+            let shifted = Expr::Nested(Box::new(Expr::BinaryOp {
+                left: Box::new(modulo(a, b.clone())),
+                op: BinaryOperator::Plus,
+                right: Box::new(b.clone()),
+            }));
+            Some(modulo(shifted, b))
+        }
+        "sort_array" => {
+            let [_] = plain_args(function)?;
+            function.name = function_name("array_sort");
+            None
+        }
+        "collect_list" | "collect_set" => {
+            let [value] = plain_args(function)?;
+            if let FunctionArguments::List(list) = &mut function.args
+                && name == "collect_set"
+            {
+                list.duplicate_treatment = Some(DuplicateTreatment::Distinct);
+            }
+            function.name = function_name("array_agg");
+            let not_null = Expr::IsNotNull(Box::new(value));
+            function.filter = Some(Box::new(match function.filter.take() {
+                Some(filter) => Expr::BinaryOp {
+                    left: filter,
+                    op: BinaryOperator::And,
+                    right: Box::new(not_null),
+                },
+                None => not_null,
+            }));
+            None
+        }
+        _ => None,
+    }
+}
+
+fn function_name(name: &str) -> ObjectName {
+    ObjectName(vec![ObjectNamePart::Identifier(Ident::with_span(
+        Span::empty(),
+        name,
+    ))])
+}
+
+/// The function's arguments when there are exactly `N` plain (unnamed, non-wildcard) ones.
+fn plain_args<const N: usize>(function: &Function) -> Option<[Expr; N]> {
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    let args: Vec<Expr> = list
+        .args
+        .iter()
+        .map(|arg| match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr.clone()),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    args.try_into().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{HiveStatement, parse_statement};
+
+    fn query_text(sql: &str) -> String {
+        match parse_statement(sql) {
+            Ok(HiveStatement::Query(query)) => query.to_string(),
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn hive_functions_become_sql_datafusion_runs() {
+        assert_eq!(
+            query_text("select if(a > 1, 'x', 'y'), pmod(a, 7), sort_array(b) from t"),
+            "SELECT CASE WHEN a > 1 THEN 'x' ELSE 'y' END, (((a % 7) + 7) % 7), array_sort(b) FROM t"
+        );
+        assert_eq!(
+            query_text("select collect_set(v), collect_list(v) from t"),
+            "SELECT array_agg(DISTINCT v) FILTER (WHERE v IS NOT NULL), \
+             array_agg(v) FILTER (WHERE v IS NOT NULL) FROM t"
+        );
+    }
+}
