@@ -113,15 +113,7 @@ impl VisitorMut for SortClauses {
 
 #[cfg(test)]
 mod tests {
-    use super::super::HiveStatement;
-    use super::super::parse_statement;
-
-    fn query_text(sql: &str) -> String {
-        match parse_statement(sql) {
-            Ok(HiveStatement::Query(query)) => query.to_string(),
-            other => panic!("{sql}: {other:?}"),
-        }
-    }
+    use super::super::query_text;
 
     #[test]
     fn window_specifications_take_hive_words() {

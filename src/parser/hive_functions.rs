@@ -115,14 +115,7 @@ fn plain_args<const N: usize>(function: &Function) -> Option<[Expr; N]> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{HiveStatement, parse_statement};
-
-    fn query_text(sql: &str) -> String {
-        match parse_statement(sql) {
-            Ok(HiveStatement::Query(query)) => query.to_string(),
-            other => panic!("{sql}: {other:?}"),
-        }
-    }
+    use super::super::query_text;
 
     #[test]
     fn hive_functions_become_sql_datafusion_runs() {

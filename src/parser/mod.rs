@@ -384,3 +384,12 @@ impl HiveParser<'_> {
 
 #[cfg(test)]
 mod tests;
+
+/// The text of a parsed query, for tests of the rewrites applied while parsing.
+#[cfg(test)]
+fn query_text(sql: &str) -> String {
+    match parse_statement(sql) {
+        Ok(HiveStatement::Query(query)) => query.to_string(),
+        other => panic!("{sql}: {other:?}"),
+    }
+}
