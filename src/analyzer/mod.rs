@@ -34,7 +34,13 @@ pub async fn plan_query(session: &Session, query: &Query) -> Result<LogicalPlan>
     let database = session.current_database().to_string();
     let mut query = query.clone();
     name_unnamed_columns(&mut query);
-    plan_in_database(session, &query, database, 0).await
+    let plan = plan_in_database(session, &query, database, 0).await?;
+    // Type coercion and Hive's typing rules run now, so that the plan's schema — what CTAS,
+    // INSERT and views take their column types from — is the one its rows will have.
+    let state = session.ctx.state();
+    Ok(state
+        .analyzer()
+        .execute_and_check(plan, state.config_options(), |_, _| {})?)
 }
 
 /// Hive names a result column that is neither a column reference nor aliased `_c<position>`

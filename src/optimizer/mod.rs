@@ -5,6 +5,7 @@
 //! Apiary's own rules, one per file:
 //! - `casts_never_fail`: every cast is a TRY_CAST, since Hive's casts give NULL for values
 //!   that do not convert.
+//! - `hive_division`: `/` of integers is a DOUBLE division, and dividing by zero gives NULL.
 //!
 //! Hive settings and what they change:
 //! - `hive.optimize.ppd` (default true): predicate pushdown. Off, DataFusion's
@@ -16,6 +17,7 @@
 //!   the Hive size becomes that threshold, and turning the conversion off sets it to zero.
 
 mod casts_never_fail;
+mod hive_division;
 
 use std::sync::Arc;
 
@@ -24,6 +26,7 @@ use datafusion::optimizer::{Analyzer, Optimizer, OptimizerRule};
 
 use casts_never_fail::CastsNeverFail;
 use datafusion::prelude::SessionConfig;
+use hive_division::HiveDivision;
 
 use crate::driver::settings::Settings;
 
@@ -60,6 +63,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
 
     // DataFusion's analyzer rules (type coercion among them), then Hive's casts.
     let mut analyzer_rules = Analyzer::new().rules;
+    analyzer_rules.push(Arc::new(HiveDivision));
     analyzer_rules.push(Arc::new(CastsNeverFail));
 
     SessionStateBuilder::new()

@@ -5,13 +5,15 @@
 //! - `sort_array(a)` is `array_sort(a)`: ascending, NULLs first.
 //! - `collect_list(x)` / `collect_set(x)` are `array_agg([DISTINCT] x)` over the non-NULL
 //!   values, as Hive skips NULLs.
+//! - Hive's other names: `variance` is `var_pop`, `std` is `stddev_pop`, `day(d)` and
+//!   `dayofmonth(d)` are `date_part('day', d)`.
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CaseWhen, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArguments, Ident, ObjectName, ObjectNamePart, VisitMut, visit_expressions_mut,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, Value, VisitMut, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::tokenizer::Span;
 
@@ -29,10 +31,32 @@ pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
 
 fn rewrite(function: &mut Function) -> Option<Expr> {
     let name = function.name.to_string().to_ascii_lowercase();
+    let renamed = match name.as_str() {
+        "variance" => Some("var_pop"),
+        "std" => Some("stddev_pop"),
+        _ => None,
+    };
+    if let Some(renamed) = renamed {
+        function.name = function_name(renamed);
+        return None;
+    }
     if function.over.is_some() && !matches!(name.as_str(), "collect_list" | "collect_set") {
         return None;
     }
     match name.as_str() {
+        "day" | "dayofmonth" => {
+            let [date] = plain_args(function)?;
+            function.name = function_name("date_part");
+            if let FunctionArguments::List(list) = &mut function.args {
+                list.args = vec![
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(
+                        Value::SingleQuotedString("day".to_string()),
+                    ))),
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(date)),
+                ];
+            }
+            None
+        }
         "if" => {
             let [condition, then, otherwise] = plain_args(function)?;
             Some(Expr::Case {
@@ -122,6 +146,10 @@ mod tests {
         assert_eq!(
             query_text("select if(a > 1, 'x', 'y'), pmod(a, 7), sort_array(b) from t"),
             "SELECT CASE WHEN a > 1 THEN 'x' ELSE 'y' END, (((a % 7) + 7) % 7), array_sort(b) FROM t"
+        );
+        assert_eq!(
+            query_text("select variance(v), std(v), day(d) from t"),
+            "SELECT var_pop(v), stddev_pop(v), date_part('day', d) FROM t"
         );
         assert_eq!(
             query_text("select collect_set(v), collect_list(v) from t"),

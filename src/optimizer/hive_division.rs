@@ -1,0 +1,97 @@
+//! Hive's `/`: a division of integers is a DOUBLE division (`3 / 2` is `1.5`), and a division
+//! by zero is NULL rather than an error or an infinity. This analyzer rule runs after
+//! DataFusion's type coercion, when operand types are known, and rewrites `a / b` into
+//! `CAST(a AS DOUBLE) / NULLIF(CAST(b AS DOUBLE), 0)` for integers and `a / NULLIF(b, 0)` for
+//! other numbers. Hive's integer division is `DIV`, which stays as it is.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::functions::core::expr_fn::nullif;
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, cast, lit};
+use datafusion::optimizer::AnalyzerRule;
+
+#[derive(Debug, Default)]
+pub struct HiveDivision;
+
+impl AnalyzerRule for HiveDivision {
+    fn name(&self) -> &str {
+        "hive_division"
+    }
+
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|node| {
+            let mut schema = DFSchema::empty();
+            for input in node.inputs() {
+                schema.merge(input.schema());
+            }
+            let rewritten =
+                node.map_expressions(|expr| expr.transform_up(|e| rewrite(e, &schema)))?;
+            // A node's schema follows its expressions' new types, and its parents' theirs.
+            rewritten.map_data(|node| node.recompute_schema())
+        })
+        .map(|t| t.data)
+    }
+}
+
+fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
+    let Expr::BinaryExpr(BinaryExpr {
+        left,
+        op: Operator::Divide,
+        right,
+    }) = &expr
+    else {
+        return Ok(Transformed::no(expr));
+    };
+    let (Ok(left_type), Ok(right_type)) = (left.get_type(schema), right.get_type(schema)) else {
+        return Ok(Transformed::no(expr));
+    };
+    // A division already rewritten (the analyzer may run twice) has a NULLIF divisor.
+    let rewritten = matches!(right.as_ref(), Expr::ScalarFunction(f) if f.name() == "nullif");
+    if rewritten || !left_type.is_numeric() || !right_type.is_numeric() {
+        return Ok(Transformed::no(expr));
+    }
+    let (left, right, divisor_type) = if left_type.is_integer() && right_type.is_integer() {
+        (
+            cast(left.as_ref().clone(), DataType::Float64),
+            cast(right.as_ref().clone(), DataType::Float64),
+            DataType::Float64,
+        )
+    } else {
+        (left.as_ref().clone(), right.as_ref().clone(), right_type)
+    };
+    let zero = ScalarValue::new_zero(&divisor_type)?;
+    Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(
+        Box::new(left),
+        Operator::Divide,
+        Box::new(nullif(right, lit(zero))),
+    ))))
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::prelude::{SessionConfig, SessionContext};
+
+    use super::super::session_state;
+    use crate::driver::settings::Settings;
+
+    #[tokio::test]
+    async fn integer_division_is_fractional_and_zero_divisors_give_null() {
+        let ctx = SessionContext::new_with_state(session_state(
+            SessionConfig::new(),
+            &Settings::default(),
+        ));
+        let batches = ctx
+            .sql("select 3 / 2 a, 1 / 0 is null b, 1.5 / 0.0 is null c")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        assert!(text.contains("| 1.5 | true | true |"), "{text}");
+    }
+}
