@@ -5,10 +5,12 @@
 
 use datafusion::common::Result;
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::Transformed;
 use datafusion::logical_expr::expr::{Cast, TryCast};
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::optimizer::AnalyzerRule;
+
+use super::rewrite_plan_expressions;
 
 #[derive(Debug, Default)]
 pub struct CastsNeverFail;
@@ -19,41 +21,23 @@ impl AnalyzerRule for CastsNeverFail {
     }
 
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(|node| {
-            node.map_expressions(|expr| {
-                expr.transform_up(|e| match e {
-                    Expr::Cast(Cast { expr, field }) => {
-                        Ok(Transformed::yes(Expr::TryCast(TryCast { expr, field })))
-                    }
-                    other => Ok(Transformed::no(other)),
-                })
-            })
+        rewrite_plan_expressions(plan, |expr, _| match expr {
+            Expr::Cast(Cast { expr, field }) => {
+                Ok(Transformed::yes(Expr::TryCast(TryCast { expr, field })))
+            }
+            other => Ok(Transformed::no(other)),
         })
-        .map(|t| t.data)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use datafusion::prelude::SessionContext;
-
-    use super::super::session_state;
-    use crate::driver::settings::Settings;
-
     #[tokio::test]
     async fn values_that_do_not_convert_are_null() {
-        let config = datafusion::prelude::SessionConfig::new();
-        let ctx = SessionContext::new_with_state(session_state(config, &Settings::default()));
-        let batches = ctx
-            .sql("select cast('abc' as int) is null a, cast('12' as int) + 1 b, cast('2024-13-01' as date) is null c")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
-            .unwrap()
-            .to_string();
+        let text = super::super::run_with_rules(
+            "select cast('abc' as int) is null a, cast('12' as int) + 1 b, cast('2024-13-01' as date) is null c",
+        )
+        .await;
         assert!(text.contains("| true | 13 | true |"), "{text}");
     }
 }

@@ -6,11 +6,13 @@
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::Transformed;
 use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::functions::core::expr_fn::nullif;
 use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, cast, lit};
 use datafusion::optimizer::AnalyzerRule;
+
+use super::rewrite_plan_expressions;
 
 #[derive(Debug, Default)]
 pub struct HiveDivision;
@@ -21,17 +23,7 @@ impl AnalyzerRule for HiveDivision {
     }
 
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(|node| {
-            let mut schema = DFSchema::empty();
-            for input in node.inputs() {
-                schema.merge(input.schema());
-            }
-            let rewritten =
-                node.map_expressions(|expr| expr.transform_up(|e| rewrite(e, &schema)))?;
-            // A node's schema follows its expressions' new types, and its parents' theirs.
-            rewritten.map_data(|node| node.recompute_schema())
-        })
-        .map(|t| t.data)
+        rewrite_plan_expressions(plan, rewrite)
     }
 }
 
@@ -71,27 +63,11 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::prelude::{SessionConfig, SessionContext};
-
-    use super::super::session_state;
-    use crate::driver::settings::Settings;
-
     #[tokio::test]
     async fn integer_division_is_fractional_and_zero_divisors_give_null() {
-        let ctx = SessionContext::new_with_state(session_state(
-            SessionConfig::new(),
-            &Settings::default(),
-        ));
-        let batches = ctx
-            .sql("select 3 / 2 a, 1 / 0 is null b, 1.5 / 0.0 is null c")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
-            .unwrap()
-            .to_string();
+        let text =
+            super::super::run_with_rules("select 3 / 2 a, 1 / 0 is null b, 1.5 / 0.0 is null c")
+                .await;
         assert!(text.contains("| 1.5 | true | true |"), "{text}");
     }
 }

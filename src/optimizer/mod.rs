@@ -21,7 +21,10 @@ mod hive_division;
 
 use std::sync::Arc;
 
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, Result as DFResult};
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::optimizer::{Analyzer, Optimizer, OptimizerRule};
 
 use casts_never_fail::CastsNeverFail;
@@ -72,6 +75,35 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .with_analyzer_rules(analyzer_rules)
         .with_optimizer_rules(rules)
         .build()
+}
+
+/// Rewrites every expression of `plan` (subqueries included) bottom-up with `rewrite`, which
+/// gets the schema of the node's inputs; each node's schema then follows its expressions'
+/// types. The shared walk of Apiary's expression rules.
+fn rewrite_plan_expressions(
+    plan: LogicalPlan,
+    rewrite: impl Fn(Expr, &DFSchema) -> DFResult<Transformed<Expr>>,
+) -> DFResult<LogicalPlan> {
+    plan.transform_up_with_subqueries(|node| {
+        let mut schema = DFSchema::empty();
+        for input in node.inputs() {
+            schema.merge(input.schema());
+        }
+        node.map_expressions(|expr| expr.transform_up(|e| rewrite(e, &schema)))?
+            .map_data(|node| node.recompute_schema())
+    })
+    .map(|t| t.data)
+}
+
+/// Runs `sql` in a session with Apiary's rules and returns the result as a text table.
+#[cfg(test)]
+async fn run_with_rules(sql: &str) -> String {
+    let state = session_state(SessionConfig::new(), &Settings::default());
+    let ctx = datafusion::prelude::SessionContext::new_with_state(state);
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string()
 }
 
 #[cfg(test)]
