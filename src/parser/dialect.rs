@@ -1,8 +1,9 @@
 //! Apiary's SQL dialect: sqlparser's Hive dialect with the switches HiveQL needs turned on.
 
-use datafusion::sql::sqlparser::dialect::{Dialect, HiveDialect};
+use datafusion::sql::sqlparser::ast::{BinaryOperator, CastKind, DataType, Expr};
+use datafusion::sql::sqlparser::dialect::{Dialect, HiveDialect, Precedence};
 use datafusion::sql::sqlparser::keywords::Keyword;
-use datafusion::sql::sqlparser::parser::Parser;
+use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 
 /// HiveDialect plus backslash escapes in literals, `LIMIT o, n`, struct literals and
 /// `FROM ... SELECT`. Backticks quote identifiers; double quotes delimit strings, as in Hive.
@@ -64,5 +65,33 @@ impl Dialect for ApiaryDialect {
     }
     fn is_column_alias(&self, kw: &Keyword, parser: &mut Parser) -> bool {
         *kw != Keyword::INSERT && self.hive.is_column_alias(kw, parser)
+    }
+    /// `a DIV b`, Hive's integer division, binding as tightly as `*` and `/`: the quotient of
+    /// the operands as BIGINTs, truncated (`CAST(CAST(a AS BIGINT) / CAST(b AS BIGINT) AS
+    /// BIGINT)`, `/` giving NULL for a zero divisor).
+    fn parse_infix(
+        &self,
+        parser: &mut Parser,
+        expr: &Expr,
+        _precedence: u8,
+    ) -> Option<Result<Expr, ParserError>> {
+        if !parser.parse_keyword(Keyword::DIV) {
+            return None;
+        }
+        let precedence = self.prec_value(Precedence::MulDivModOp);
+        let bigint = |expr: Expr| Expr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(expr),
+            data_type: DataType::BigInt(None),
+            array: false,
+            format: None,
+        };
+        Some(parser.parse_subexpr(precedence).map(|right| {
+            bigint(Expr::Nested(Box::new(Expr::BinaryOp {
+                left: Box::new(bigint(expr.clone())),
+                op: BinaryOperator::Divide,
+                right: Box::new(bigint(right)),
+            })))
+        }))
     }
 }
