@@ -1,6 +1,7 @@
 //! Hive's built-in functions that DataFusion lacks or names differently, registered in every
 //! session. This is the start of the Hive function library.
 
+mod conv;
 mod numeric_aggregate;
 
 use std::sync::Arc;
@@ -18,6 +19,9 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     // Hive's array(a, b, ...) constructor is DataFusion's make_array.
     let array = make_array_udf().as_ref().clone().with_aliases(["array"]);
     ctx.register_udf(array);
+    ctx.register_udf(datafusion::logical_expr::ScalarUDF::new_from_impl(
+        conv::Conv::default(),
+    ));
     for name in NUMERIC_AGGREGATES {
         if let Some(aggregate) = ctx.state().aggregate_functions().get(*name).cloned() {
             ctx.register_udaf(StringsAsDouble::wrap(Arc::clone(&aggregate)));
