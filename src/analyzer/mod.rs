@@ -44,7 +44,8 @@ pub async fn plan_query(session: &Session, query: &Query) -> Result<LogicalPlan>
 }
 
 /// Hive names a result column that is neither a column reference nor aliased `_c<position>`
-/// (`select a, a + 1` gives `a`, `_c1`), in every SELECT: the names users see in headers, CTAS
+/// (`select a, a + 1` gives `a`, `_c1`; a column selected again is named so too), in every
+/// SELECT: the names users see in headers, CTAS
 /// tables and views, and that outer queries use for subquery columns (`s._c1`). An ORDER BY
 /// item equal to a renamed expression then names it, as Hive resolves ORDER BY against the
 /// select list (this keeps `SELECT DISTINCT a + 1 ... ORDER BY a + 1` valid).
@@ -78,9 +79,23 @@ fn name_unnamed_columns(query: &mut Query) {
 fn name_in_set_expr(body: &mut SetExpr, renamed: &mut Vec<(Expr, Ident)>) {
     match body {
         SetExpr::Select(select) => {
+            let mut columns_seen: Vec<Expr> = Vec::new();
             for (position, item) in select.projection.iter_mut().enumerate() {
+                // A column selected twice keeps its name the first time only: Hive allows the
+                // repeat, DataFusion needs distinct names.
+                let repeated = match item {
+                    SelectItem::UnnamedExpr(
+                        expr @ (Expr::Identifier(_) | Expr::CompoundIdentifier(_)),
+                    ) => {
+                        let seen = columns_seen.contains(expr);
+                        columns_seen.push(expr.clone());
+                        seen
+                    }
+                    _ => false,
+                };
                 if let SelectItem::UnnamedExpr(expr) = item
-                    && !matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_))
+                    && (repeated
+                        || !matches!(expr, Expr::Identifier(_) | Expr::CompoundIdentifier(_)))
                 {
                     let alias = Ident::new(format!("_c{position}"));
                     renamed.push((expr.clone(), alias.clone()));
