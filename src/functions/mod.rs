@@ -2,12 +2,14 @@
 //! session. This is the start of the Hive function library.
 
 mod conv;
+mod months_between;
 mod numeric_aggregate;
 
 use std::sync::Arc;
 
 use datafusion::execution::context::SessionContext;
 use datafusion::functions_nested::make_array::make_array_udf;
+use datafusion::logical_expr::ScalarUDF;
 
 use numeric_aggregate::StringsAsDouble;
 
@@ -19,8 +21,9 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     // Hive's array(a, b, ...) constructor is DataFusion's make_array.
     let array = make_array_udf().as_ref().clone().with_aliases(["array"]);
     ctx.register_udf(array);
-    ctx.register_udf(datafusion::logical_expr::ScalarUDF::new_from_impl(
-        conv::Conv::default(),
+    ctx.register_udf(ScalarUDF::new_from_impl(conv::Conv::default()));
+    ctx.register_udf(ScalarUDF::new_from_impl(
+        months_between::MonthsBetween::default(),
     ));
     for name in NUMERIC_AGGREGATES {
         if let Some(aggregate) = ctx.state().aggregate_functions().get(*name).cloned() {
