@@ -9,64 +9,35 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::common::{Result, exec_err};
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::ScalarUDF;
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct Conv {
-    signature: Signature,
+use super::array_function::ArrayFunction;
+
+pub fn udf() -> ScalarUDF {
+    ArrayFunction::udf("conv", DataType::Utf8, coerce, evaluate)
 }
 
-impl Default for Conv {
-    fn default() -> Self {
-        Conv {
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
+fn coerce(arg_types: &[DataType]) -> Result<Vec<DataType>> {
+    if arg_types.len() != 3 {
+        return exec_err!("conv takes 3 arguments: conv(num, from_base, to_base)");
     }
+    Ok(vec![DataType::Utf8, DataType::Int64, DataType::Int64])
 }
 
-impl ScalarUDFImpl for Conv {
-    fn name(&self) -> &str {
-        "conv"
+fn evaluate(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    let (numbers, from, to) = (
+        arrays[0].as_string::<i32>(),
+        arrays[1].as_primitive::<Int64Type>(),
+        arrays[2].as_primitive::<Int64Type>(),
+    );
+    let mut out = StringBuilder::with_capacity(rows, rows * 8);
+    for row in 0..rows {
+        let converted = (numbers.is_valid(row) && from.is_valid(row) && to.is_valid(row))
+            .then(|| convert(numbers.value(row), from.value(row), to.value(row)))
+            .flatten();
+        out.append_option(converted);
     }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Utf8)
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        if arg_types.len() != 3 {
-            return exec_err!("conv takes 3 arguments: conv(num, from_base, to_base)");
-        }
-        Ok(vec![DataType::Utf8, DataType::Int64, DataType::Int64])
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let rows = args.number_rows;
-        let arrays: Vec<ArrayRef> = args
-            .args
-            .iter()
-            .map(|arg| arg.to_array(rows))
-            .collect::<Result<_>>()?;
-        let (numbers, from, to) = (
-            arrays[0].as_string::<i32>(),
-            arrays[1].as_primitive::<Int64Type>(),
-            arrays[2].as_primitive::<Int64Type>(),
-        );
-        let mut out = StringBuilder::with_capacity(rows, rows * 8);
-        for row in 0..rows {
-            let converted = (numbers.is_valid(row) && from.is_valid(row) && to.is_valid(row))
-                .then(|| convert(numbers.value(row), from.value(row), to.value(row)))
-                .flatten();
-            out.append_option(converted);
-        }
-        Ok(ColumnarValue::Array(Arc::new(out.finish())))
-    }
+    Ok(Arc::new(out.finish()))
 }
 
 fn convert(number: &str, from_base: i64, to_base: i64) -> Option<String> {

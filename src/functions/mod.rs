@@ -1,6 +1,7 @@
 //! Hive's built-in functions that DataFusion lacks or names differently, registered in every
 //! session. This is the start of the Hive function library.
 
+mod array_function;
 mod conv;
 mod months_between;
 mod numeric_aggregate;
@@ -9,7 +10,6 @@ use std::sync::Arc;
 
 use datafusion::execution::context::SessionContext;
 use datafusion::functions_nested::make_array::make_array_udf;
-use datafusion::logical_expr::ScalarUDF;
 
 use numeric_aggregate::StringsAsDouble;
 
@@ -21,10 +21,8 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     // Hive's array(a, b, ...) constructor is DataFusion's make_array.
     let array = make_array_udf().as_ref().clone().with_aliases(["array"]);
     ctx.register_udf(array);
-    ctx.register_udf(ScalarUDF::new_from_impl(conv::Conv::default()));
-    ctx.register_udf(ScalarUDF::new_from_impl(
-        months_between::MonthsBetween::default(),
-    ));
+    ctx.register_udf(conv::udf());
+    ctx.register_udf(months_between::udf());
     for name in NUMERIC_AGGREGATES {
         if let Some(aggregate) = ctx.state().aggregate_functions().get(*name).cloned() {
             ctx.register_udaf(StringsAsDouble::wrap(Arc::clone(&aggregate)));

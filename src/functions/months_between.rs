@@ -10,70 +10,41 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Builder};
 use datafusion::arrow::datatypes::{DataType, Date32Type, TimeUnit, TimestampNanosecondType};
 use datafusion::common::{Result, exec_err};
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::ScalarUDF;
+
+use super::array_function::ArrayFunction;
 
 const SECONDS_IN_31_DAYS: f64 = 31.0 * 86_400.0;
 
-#[derive(Debug, PartialEq, Eq, Hash)]
-pub struct MonthsBetween {
-    signature: Signature,
+pub fn udf() -> ScalarUDF {
+    ArrayFunction::udf("months_between", DataType::Float64, coerce, evaluate)
 }
 
-impl Default for MonthsBetween {
-    fn default() -> Self {
-        MonthsBetween {
-            signature: Signature::user_defined(Volatility::Immutable),
-        }
+fn coerce(arg_types: &[DataType]) -> Result<Vec<DataType>> {
+    if arg_types.len() != 2 {
+        return exec_err!("months_between takes 2 arguments");
     }
+    Ok(arg_types
+        .iter()
+        .map(|t| match t {
+            DataType::Date32 | DataType::Date64 => DataType::Date32,
+            DataType::Timestamp(..) => DataType::Timestamp(TimeUnit::Nanosecond, None),
+            _ => DataType::Utf8,
+        })
+        .collect())
 }
 
-impl ScalarUDFImpl for MonthsBetween {
-    fn name(&self) -> &str {
-        "months_between"
+fn evaluate(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    let mut out = Float64Builder::with_capacity(rows);
+    for row in 0..rows {
+        let end = date_time(arrays[0].as_ref(), row);
+        let start = date_time(arrays[1].as_ref(), row);
+        out.append_option(
+            end.zip(start)
+                .map(|(end, start)| months_between(end, start)),
+        );
     }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        if arg_types.len() != 2 {
-            return exec_err!("months_between takes 2 arguments");
-        }
-        Ok(arg_types
-            .iter()
-            .map(|t| match t {
-                DataType::Date32 | DataType::Date64 => DataType::Date32,
-                DataType::Timestamp(..) => DataType::Timestamp(TimeUnit::Nanosecond, None),
-                _ => DataType::Utf8,
-            })
-            .collect())
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let rows = args.number_rows;
-        let arrays: Vec<ArrayRef> = args
-            .args
-            .iter()
-            .map(|arg| arg.to_array(rows))
-            .collect::<Result<_>>()?;
-        let mut out = Float64Builder::with_capacity(rows);
-        for row in 0..rows {
-            let end = date_time(arrays[0].as_ref(), row);
-            let start = date_time(arrays[1].as_ref(), row);
-            out.append_option(
-                end.zip(start)
-                    .map(|(end, start)| months_between(end, start)),
-            );
-        }
-        Ok(ColumnarValue::Array(Arc::new(out.finish())))
-    }
+    Ok(Arc::new(out.finish()))
 }
 
 /// The value at `row` as a date and time (midnight for dates).
