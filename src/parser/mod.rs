@@ -5,6 +5,7 @@
 
 mod ast;
 mod commands;
+mod cte_order;
 mod ddl;
 mod dialect;
 mod hive_clauses;
@@ -270,6 +271,7 @@ impl HiveParser<'_> {
         unescape::unescape_query_literals(&mut query);
         hive_clauses::resolve_sort_clauses(&mut query);
         hive_functions::rewrite_hive_functions(&mut query);
+        cte_order::order_ctes(&mut query);
         table_sample::rewrite_table_samples(&mut query)?;
         Ok(query)
     }

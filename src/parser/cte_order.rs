@@ -1,0 +1,88 @@
+//! Hive lets a common table expression use one defined after it in the same `WITH`
+//! (`WITH q1 AS (SELECT ... FROM q2), q2 AS (...)`); DataFusion resolves them in order. The
+//! CTEs of every `WITH` are put in an order where each comes after those it reads (keeping
+//! the written order otherwise). A cycle is left as written, for the planner to report.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{Query, VisitMut, VisitorMut, visit_relations};
+
+pub fn order_ctes(query: &mut Query) {
+    let _ = query.visit(&mut CteOrder);
+}
+
+struct CteOrder;
+
+impl VisitorMut for CteOrder {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        let Some(with) = &mut query.with else {
+            return ControlFlow::Continue(());
+        };
+        if with.recursive {
+            return ControlFlow::Continue(());
+        }
+        let names: Vec<String> = with
+            .cte_tables
+            .iter()
+            .map(|cte| cte.alias.name.value.to_lowercase())
+            .collect();
+        let reads: Vec<Vec<usize>> = with
+            .cte_tables
+            .iter()
+            .enumerate()
+            .map(|(own, cte)| {
+                let mut reads = Vec::new();
+                let _ = visit_relations(cte.query.as_ref(), |name| {
+                    if let [part] = name.0.as_slice()
+                        && let Some(ident) = part.as_ident()
+                        && let Some(index) =
+                            names.iter().position(|n| *n == ident.value.to_lowercase())
+                        && index != own
+                    {
+                        reads.push(index);
+                    }
+                    ControlFlow::<()>::Continue(())
+                });
+                reads
+            })
+            .collect();
+        let mut placed = vec![false; names.len()];
+        let mut order = Vec::with_capacity(names.len());
+        while order.len() < names.len() {
+            let before = order.len();
+            for index in 0..names.len() {
+                if !placed[index] && reads[index].iter().all(|&r| placed[r]) {
+                    placed[index] = true;
+                    order.push(index);
+                }
+            }
+            if order.len() == before {
+                return ControlFlow::Continue(());
+            }
+        }
+        let mut ctes: Vec<_> = std::mem::take(&mut with.cte_tables)
+            .into_iter()
+            .map(Some)
+            .collect();
+        with.cte_tables = order
+            .into_iter()
+            .filter_map(|index| ctes[index].take())
+            .collect();
+        ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::query_text;
+
+    #[test]
+    fn a_cte_follows_the_ctes_it_reads() {
+        assert_eq!(
+            query_text("with q1 as (select a from q2), q2 as (select 1 a) select * from q1"),
+            "WITH q2 AS (SELECT 1 AS a), q1 AS (SELECT a FROM q2) SELECT * FROM q1"
+        );
+    }
+}
