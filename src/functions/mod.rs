@@ -3,6 +3,7 @@
 
 mod array_function;
 mod conv;
+mod format_number;
 mod months_between;
 mod numeric_aggregate;
 
@@ -22,6 +23,7 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     let array = make_array_udf().as_ref().clone().with_aliases(["array"]);
     ctx.register_udf(array);
     ctx.register_udf(conv::udf());
+    ctx.register_udf(format_number::udf());
     ctx.register_udf(months_between::udf());
     for name in NUMERIC_AGGREGATES {
         if let Some(aggregate) = ctx.state().aggregate_functions().get(*name).cloned() {
