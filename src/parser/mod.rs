@@ -12,6 +12,7 @@ mod hive_clauses;
 mod hive_functions;
 mod multi_insert;
 mod table_sample;
+mod typed_literals;
 mod unescape;
 
 use datafusion::sql::sqlparser::keywords::Keyword;
@@ -101,6 +102,7 @@ fn parse_unlocated(sql: &str) -> ParseResult<HiveStatement> {
         .tokenize_with_location()
         .map_err(|e| ParseError::from_sqlparser(e.into()))?;
     hive_clauses::rename_window_clauses(&mut tokens);
+    let tokens = typed_literals::expand_typed_literals(tokens);
     let parser = Parser::new(&dialect)
         .with_options(ParserOptions::new().with_unescape(false))
         .with_tokens_with_locations(tokens);
