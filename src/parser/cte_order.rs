@@ -2,10 +2,15 @@
 //! (`WITH q1 AS (SELECT ... FROM q2), q2 AS (...)`); DataFusion resolves them in order. The
 //! CTEs of every `WITH` are put in an order where each comes after those it reads (keeping
 //! the written order otherwise). A cycle is left as written, for the planner to report.
+//!
+//! `WITH q AS (...) FROM q SELECT ...` is Hive's FROM-first query after a `WITH`; sqlparser
+//! keeps that `FROM q` on the last CTE, and it goes back to the SELECT here.
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{Query, VisitMut, VisitorMut, visit_relations};
+use datafusion::sql::sqlparser::ast::{
+    ObjectName, Query, SetExpr, TableFactor, TableWithJoins, VisitMut, VisitorMut, visit_relations,
+};
 
 pub fn order_ctes(query: &mut Query) {
     let _ = query.visit(&mut CteOrder);
@@ -20,6 +25,32 @@ impl VisitorMut for CteOrder {
         let Some(with) = &mut query.with else {
             return ControlFlow::Continue(());
         };
+        if let Some(from) = with.cte_tables.last_mut().and_then(|cte| cte.from.take()) {
+            match query.body.as_mut() {
+                SetExpr::Select(select) if select.from.is_empty() => {
+                    select.from = vec![TableWithJoins {
+                        relation: TableFactor::Table {
+                            name: ObjectName::from(vec![from]),
+                            alias: None,
+                            args: None,
+                            with_hints: Vec::new(),
+                            version: None,
+                            with_ordinality: false,
+                            partitions: Vec::new(),
+                            json_path: None,
+                            sample: None,
+                            index_hints: Vec::new(),
+                        },
+                        joins: Vec::new(),
+                    }];
+                }
+                _ => {
+                    if let Some(cte) = with.cte_tables.last_mut() {
+                        cte.from = Some(from);
+                    }
+                }
+            }
+        }
         if with.recursive {
             return ControlFlow::Continue(());
         }
@@ -83,6 +114,10 @@ mod tests {
         assert_eq!(
             query_text("with q1 as (select a from q2), q2 as (select 1 a) select * from q1"),
             "WITH q2 AS (SELECT 1 AS a), q1 AS (SELECT a FROM q2) SELECT * FROM q1"
+        );
+        assert_eq!(
+            query_text("with q1 as (select 1 a) from q1 select a"),
+            "WITH q1 AS (SELECT 1 AS a) SELECT a FROM q1"
         );
     }
 }
