@@ -6,6 +6,7 @@
 //! - `casts_never_fail`: every cast is a TRY_CAST, since Hive's casts give NULL for values
 //!   that do not convert.
 //! - `hive_division`: `/` of integers is a DOUBLE division, and dividing by zero gives NULL.
+//! - `sorted_groups`: a query whose result is a GROUP BY or DISTINCT comes out in key order.
 //!
 //! Hive settings and what they change:
 //! - `hive.optimize.ppd` (default true): predicate pushdown. Off, DataFusion's
@@ -18,6 +19,7 @@
 
 mod casts_never_fail;
 mod hive_division;
+mod sorted_groups;
 
 use std::sync::Arc;
 
@@ -30,6 +32,7 @@ use datafusion::optimizer::{Analyzer, Optimizer, OptimizerRule};
 use casts_never_fail::CastsNeverFail;
 use datafusion::prelude::SessionConfig;
 use hive_division::HiveDivision;
+use sorted_groups::SortedGroups;
 
 use crate::driver::settings::Settings;
 
@@ -68,6 +71,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     let mut analyzer_rules = Analyzer::new().rules;
     analyzer_rules.push(Arc::new(HiveDivision));
     analyzer_rules.push(Arc::new(CastsNeverFail));
+    analyzer_rules.push(Arc::new(SortedGroups));
 
     SessionStateBuilder::new()
         .with_config(config)

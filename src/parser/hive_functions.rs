@@ -6,7 +6,8 @@
 //! - `collect_list(x)` / `collect_set(x)` are `array_agg([DISTINCT] x)` over the non-NULL
 //!   values, as Hive skips NULLs.
 //! - Hive's other names: `variance` is `var_pop`, `std` is `stddev_pop`, `day(d)` and
-//!   `dayofmonth(d)` are `date_part('day', d)`.
+//!   `dayofmonth(d)` are `date_part('day', d)`, `explode(array)` in a select list is
+//!   `unnest(array)`.
 
 use std::ops::ControlFlow;
 
@@ -33,6 +34,8 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
     let name = function.name.to_string().to_ascii_lowercase();
     let renamed = match name.as_str() {
         "variance" => Some("var_pop"),
+        // In a select list, explode(array) gives a row per element, as unnest does.
+        "explode" => Some("unnest"),
         "std" => Some("stddev_pop"),
         _ => None,
     };

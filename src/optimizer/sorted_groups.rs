@@ -1,0 +1,79 @@
+//! Hive's GROUP BY and DISTINCT results come out sorted by their keys (the shuffle sorts them
+//! on the way to the reducer), and users and scripts rely on it: `SELECT k, count(*) ... GROUP
+//! BY k` prints keys in order, and a LIMIT after it takes the smallest keys. This analyzer rule
+//! gives a query whose result is a grouping (through projections and limits, with no ORDER BY
+//! of its own) a sort on the group keys, NULLs first as in Hive.
+
+use std::sync::Arc;
+
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::{Column, Result};
+use datafusion::logical_expr::{Expr, LogicalPlan, Sort, SortExpr};
+use datafusion::optimizer::AnalyzerRule;
+
+#[derive(Debug, Default)]
+pub struct SortedGroups;
+
+impl AnalyzerRule for SortedGroups {
+    fn name(&self) -> &str {
+        "hive_sorted_groups"
+    }
+
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        sort_result_groups(plan)
+    }
+}
+
+fn sort_result_groups(plan: LogicalPlan) -> Result<LogicalPlan> {
+    match plan {
+        LogicalPlan::Projection(_) | LogicalPlan::Limit(_) => {
+            let inputs = plan.inputs();
+            let [input] = inputs.as_slice() else {
+                return Ok(plan);
+            };
+            let sorted = sort_result_groups((*input).clone())?;
+            plan.with_new_exprs(plan.expressions(), vec![sorted])
+        }
+        LogicalPlan::Aggregate(ref aggregate)
+            if !aggregate.group_expr.is_empty()
+                && !aggregate
+                    .group_expr
+                    .iter()
+                    .any(|e| matches!(e, Expr::GroupingSet(_))) =>
+        {
+            let keys = aggregate.group_expr.len();
+            let sort: Vec<SortExpr> = plan
+                .schema()
+                .iter()
+                .take(keys)
+                .map(|(qualifier, field)| {
+                    Expr::Column(Column::new(qualifier.cloned(), field.name())).sort(true, true)
+                })
+                .collect();
+            Ok(LogicalPlan::Sort(Sort {
+                expr: sort,
+                input: Arc::new(plan),
+                fetch: None,
+            }))
+        }
+        other => Ok(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn groups_come_out_in_key_order() {
+        let text = super::super::run_with_rules(
+            "select k, count(*) n from (values (3), (1), (null), (2), (1)) t(k) group by k",
+        )
+        .await;
+        let keys: Vec<&str> = text
+            .lines()
+            .skip(3)
+            .filter_map(|line| line.split('|').nth(1))
+            .map(str::trim)
+            .collect();
+        assert_eq!(keys, vec!["", "1", "2", "3"], "{text}");
+    }
+}
