@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::{Column, Result};
-use datafusion::logical_expr::{Expr, LogicalPlan, Sort, SortExpr};
+use datafusion::logical_expr::{Distinct, Expr, LogicalPlan, Sort, SortExpr};
 use datafusion::optimizer::AnalyzerRule;
 
 #[derive(Debug, Default)]
@@ -42,22 +42,31 @@ fn sort_result_groups(plan: LogicalPlan) -> Result<LogicalPlan> {
                     .any(|e| matches!(e, Expr::GroupingSet(_))) =>
         {
             let keys = aggregate.group_expr.len();
-            let sort: Vec<SortExpr> = plan
-                .schema()
-                .iter()
-                .take(keys)
-                .map(|(qualifier, field)| {
-                    Expr::Column(Column::new(qualifier.cloned(), field.name())).sort(true, true)
-                })
-                .collect();
-            Ok(LogicalPlan::Sort(Sort {
-                expr: sort,
-                input: Arc::new(plan),
-                fetch: None,
-            }))
+            Ok(sorted_by_leading_columns(plan, keys))
+        }
+        LogicalPlan::Distinct(Distinct::All(_)) => {
+            let keys = plan.schema().fields().len();
+            Ok(sorted_by_leading_columns(plan, keys))
         }
         other => Ok(other),
     }
+}
+
+/// `plan` sorted by its first `keys` columns, ascending with NULLs first.
+fn sorted_by_leading_columns(plan: LogicalPlan, keys: usize) -> LogicalPlan {
+    let sort: Vec<SortExpr> = plan
+        .schema()
+        .iter()
+        .take(keys)
+        .map(|(qualifier, field)| {
+            Expr::Column(Column::new(qualifier.cloned(), field.name())).sort(true, true)
+        })
+        .collect();
+    LogicalPlan::Sort(Sort {
+        expr: sort,
+        input: Arc::new(plan),
+        fetch: None,
+    })
 }
 
 #[cfg(test)]
