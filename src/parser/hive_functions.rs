@@ -14,7 +14,8 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CaseWhen, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArguments, Ident, ObjectName, ObjectNamePart, Value, VisitMut, visit_expressions_mut,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, Value,
+    ValueWithSpan, VisitMut, WindowSpec, WindowType, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::tokenizer::Span;
 
@@ -42,6 +43,9 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
     if let Some(renamed) = renamed {
         function.name = function_name(renamed);
         return None;
+    }
+    if matches!(name.as_str(), "lag" | "lead") {
+        return offset_with_expression_default(function, name == "lag");
     }
     if function.over.is_some() && !matches!(name.as_str(), "collect_list" | "collect_set") {
         return None;
@@ -115,6 +119,88 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
         }
         _ => None,
     }
+}
+
+/// `lag(x, n, d)` / `lead(x, n, d)` whose default `d` is not a literal, which DataFusion
+/// does not take: the offset row exists when the row's number (for lag), or the rows after
+/// it (for lead), reach `n`, so
+/// `CASE WHEN row_number() OVER w > n THEN lag(x, n) OVER w ELSE d END` and
+/// `CASE WHEN count(*) OVER (PARTITION BY ...) - row_number() OVER w >= n THEN lead(x, n)
+/// OVER w ELSE d END`.
+fn offset_with_expression_default(function: &Function, lag: bool) -> Option<Expr> {
+    let [value, offset, default] = plain_args(function)?;
+    if matches!(default, Expr::Value(_)) {
+        return None;
+    }
+    let Expr::Value(number) = &offset else {
+        return None;
+    };
+    let Some(WindowType::WindowSpec(spec)) = &function.over else {
+        return None;
+    };
+    let unframed = WindowSpec {
+        window_frame: None,
+        ..spec.clone()
+    };
+    let call = |name: &str, args: Vec<Expr>, over: WindowSpec| {
+        let mut call = function.clone();
+        call.name = function_name(name);
+        call.args = FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|arg| FunctionArg::Unnamed(FunctionArgExpr::Expr(arg)))
+                .collect(),
+            clauses: Vec::new(),
+        });
+        call.over = Some(WindowType::WindowSpec(over));
+        Expr::Function(call)
+    };
+    let row_number = call("row_number", Vec::new(), unframed.clone());
+    let shifted = call(
+        if lag { "lag" } else { "lead" },
+        vec![value, offset.clone()],
+        spec.clone(),
+    );
+    let condition = if lag {
+        Expr::BinaryOp {
+            left: Box::new(row_number),
+            op: BinaryOperator::Gt,
+            right: Box::new(Expr::Value(number.clone())),
+        }
+    } else {
+        let partition_only = WindowSpec {
+            order_by: Vec::new(),
+            ..unframed
+        };
+        let count = call(
+            "count",
+            vec![Expr::Value(ValueWithSpan::from(Value::Number(
+                "1".into(),
+                false,
+            )))],
+            partition_only,
+        );
+        Expr::BinaryOp {
+            left: Box::new(Expr::BinaryOp {
+                left: Box::new(count),
+                op: BinaryOperator::Minus,
+                right: Box::new(row_number),
+            }),
+            op: BinaryOperator::GtEq,
+            right: Box::new(Expr::Value(number.clone())),
+        }
+    };
+    Some(Expr::Case {
+        case_token: AttachedToken::empty(),
+        end_token: AttachedToken::empty(),
+        operand: None,
+        conditions: vec![CaseWhen {
+            condition,
+            result: shifted,
+        }],
+        else_result: Some(Box::new(default)),
+    })
 }
 
 fn function_name(name: &str) -> ObjectName {
