@@ -66,16 +66,7 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
         }
         "if" => {
             let [condition, then, otherwise] = plain_args(function)?;
-            Some(Expr::Case {
-                case_token: AttachedToken::empty(),
-                end_token: AttachedToken::empty(),
-                operand: None,
-                conditions: vec![CaseWhen {
-                    condition,
-                    result: then,
-                }],
-                else_result: Some(Box::new(otherwise)),
-            })
+            Some(if_then_else(condition, then, otherwise))
         }
         "pmod" => {
             let [a, b] = plain_args(function)?;
@@ -191,16 +182,21 @@ fn offset_with_expression_default(function: &Function, lag: bool) -> Option<Expr
             right: Box::new(Expr::Value(number.clone())),
         }
     };
-    Some(Expr::Case {
+    Some(if_then_else(condition, shifted, default))
+}
+
+/// `CASE WHEN condition THEN then ELSE otherwise END`.
+fn if_then_else(condition: Expr, then: Expr, otherwise: Expr) -> Expr {
+    Expr::Case {
         case_token: AttachedToken::empty(),
         end_token: AttachedToken::empty(),
         operand: None,
         conditions: vec![CaseWhen {
             condition,
-            result: shifted,
+            result: then,
         }],
-        else_result: Some(Box::new(default)),
-    })
+        else_result: Some(Box::new(otherwise)),
+    }
 }
 
 fn function_name(name: &str) -> ObjectName {
