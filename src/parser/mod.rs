@@ -5,6 +5,7 @@
 
 mod ast;
 mod commands;
+mod correlated_not_in;
 mod cte_order;
 mod ddl;
 mod dialect;
@@ -274,6 +275,7 @@ impl HiveParser<'_> {
         hive_clauses::resolve_sort_clauses(&mut query);
         hive_functions::rewrite_hive_functions(&mut query);
         cte_order::order_ctes(&mut query);
+        correlated_not_in::rewrite_correlated_not_in(&mut query);
         table_sample::rewrite_table_samples(&mut query)?;
         Ok(query)
     }
