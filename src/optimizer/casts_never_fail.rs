@@ -1,13 +1,15 @@
 //! Hive's casts never fail: a value that does not convert (`CAST('abc' AS INT)`, a string
 //! summed as a DOUBLE, a date string that is not a date) becomes NULL. This analyzer rule runs
 //! after DataFusion's type coercion and turns every cast, written or implied, into a
-//! `TRY_CAST`, which has exactly that behaviour.
+//! `TRY_CAST`, which has exactly that behaviour. A boolean cast to a string is `TRUE` or
+//! `FALSE`, as Hive writes it.
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::Transformed;
 use datafusion::logical_expr::expr::{Cast, TryCast};
-use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan, lit, when};
 use datafusion::optimizer::AnalyzerRule;
 
 use super::rewrite_plan_expressions;
@@ -21,7 +23,18 @@ impl AnalyzerRule for CastsNeverFail {
     }
 
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
-        rewrite_plan_expressions(plan, |expr, _| match expr {
+        rewrite_plan_expressions(plan, |expr, schema| match expr {
+            Expr::Cast(Cast { expr, field })
+                if field.data_type() == &DataType::Utf8
+                    && expr.get_type(schema).ok() == Some(DataType::Boolean) =>
+            {
+                // Hive writes a boolean as text in capitals.
+                Ok(Transformed::yes(
+                    when(*expr.clone(), lit("TRUE"))
+                        .when(Expr::Not(expr), lit("FALSE"))
+                        .end()?,
+                ))
+            }
             Expr::Cast(Cast { expr, field }) => {
                 Ok(Transformed::yes(Expr::TryCast(TryCast { expr, field })))
             }

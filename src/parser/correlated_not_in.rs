@@ -13,11 +13,11 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, GroupByExpr, Query, SelectItem, SetExpr, TableFactor, Value,
-    ValueWithSpan, Visit, visit_expressions, visit_expressions_mut,
+    ValueWithSpan, Visit, VisitMut, visit_expressions, visit_expressions_mut,
 };
 
-pub fn rewrite_correlated_not_in(query: &mut Query) {
-    let _ = visit_expressions_mut(query, |expr| {
+pub fn rewrite_correlated_not_in<V: VisitMut>(node: &mut V) {
+    let _ = visit_expressions_mut(node, |expr| {
         if let Expr::InSubquery {
             expr: value,
             subquery,

@@ -12,8 +12,8 @@ use datafusion::sql::sqlparser::ast::{
     ObjectName, Query, SetExpr, TableFactor, TableWithJoins, VisitMut, VisitorMut, visit_relations,
 };
 
-pub fn order_ctes(query: &mut Query) {
-    let _ = query.visit(&mut CteOrder);
+pub fn order_ctes<V: VisitMut>(node: &mut V) {
+    let _ = node.visit(&mut CteOrder);
 }
 
 struct CteOrder;

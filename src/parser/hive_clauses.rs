@@ -72,8 +72,8 @@ pub fn rename_window_clauses(tokens: &mut [TokenWithSpan]) {
 
 /// Maps every SELECT's `SORT BY`, `DISTRIBUTE BY` and `CLUSTER BY` in `query` (subqueries
 /// included) onto `ORDER BY` of its query, or away.
-pub fn resolve_sort_clauses(query: &mut Query) {
-    let _ = query.visit(&mut SortClauses);
+pub fn resolve_sort_clauses<V: VisitMut>(node: &mut V) {
+    let _ = node.visit(&mut SortClauses);
 }
 
 struct SortClauses;

@@ -1,5 +1,6 @@
 //! Hive functions that are a rewrite of SQL DataFusion runs, applied to the parsed query:
 //!
+//! - `a RLIKE p` and `a REGEXP p` are `regexp_like(a, p)`.
 //! - `if(c, a, b)` is `CASE WHEN c THEN a ELSE b END` (with CASE's type unification).
 //! - `pmod(a, b)` is `((a % b) + b) % b`, the modulus with the divisor's sign.
 //! - `sort_array(a)` is `array_sort(a)`: ascending, NULLs first.
@@ -14,8 +15,8 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, CaseWhen, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, Value,
-    ValueWithSpan, VisitMut, WindowSpec, WindowType, visit_expressions_mut,
+    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, UnaryOperator,
+    Value, ValueWithSpan, VisitMut, WindowSpec, WindowType, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::tokenizer::Span;
 
@@ -26,6 +27,42 @@ pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
             && let Some(rewritten) = rewrite(function)
         {
             *expr = rewritten;
+        }
+        // `a RLIKE p` / `a REGEXP p`: a Java regex found anywhere in `a`.
+        if let Expr::RLike {
+            negated,
+            expr: value,
+            pattern,
+            ..
+        } = expr
+        {
+            let mut call = Function {
+                name: function_name("regexp_like"),
+                uses_odbc_syntax: false,
+                parameters: FunctionArguments::None,
+                args: FunctionArguments::None,
+                filter: None,
+                null_treatment: None,
+                over: None,
+                within_group: Vec::new(),
+            };
+            call.args = FunctionArguments::List(FunctionArgumentList {
+                duplicate_treatment: None,
+                args: vec![
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(value.as_ref().clone())),
+                    FunctionArg::Unnamed(FunctionArgExpr::Expr(pattern.as_ref().clone())),
+                ],
+                clauses: Vec::new(),
+            });
+            let matched = Expr::Function(call);
+            *expr = if *negated {
+                Expr::UnaryOp {
+                    op: UnaryOperator::Not,
+                    expr: Box::new(matched),
+                }
+            } else {
+                matched
+            };
         }
         ControlFlow::<()>::Continue(())
     });

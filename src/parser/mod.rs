@@ -16,6 +16,7 @@ mod table_sample;
 mod typed_literals;
 mod unescape;
 
+use datafusion::sql::sqlparser::ast::VisitMut;
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError, ParserOptions};
 use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
@@ -111,6 +112,16 @@ fn parse_unlocated(sql: &str) -> ParseResult<HiveStatement> {
     let statement = hive.parse_statement()?;
     hive.expect_end()?;
     Ok(statement)
+}
+
+/// Rewrites of a parsed query, or of any part of one (a FROM clause), into what DataFusion
+/// runs with Hive's meaning; each module says which Hive form it covers.
+fn apply_hive_rewrites<V: VisitMut>(node: &mut V) -> ParseResult<()> {
+    hive_clauses::resolve_sort_clauses(node);
+    hive_functions::rewrite_hive_functions(node);
+    cte_order::order_ctes(node);
+    correlated_not_in::rewrite_correlated_not_in(node);
+    table_sample::rewrite_table_samples(node)
 }
 
 /// sqlparser's parser plus the statement text, for Apiary's own grammar rules.
@@ -272,11 +283,7 @@ impl HiveParser<'_> {
             .parse_query()
             .map_err(ParseError::from_sqlparser)?;
         unescape::unescape_query_literals(&mut query);
-        hive_clauses::resolve_sort_clauses(&mut query);
-        hive_functions::rewrite_hive_functions(&mut query);
-        cte_order::order_ctes(&mut query);
-        correlated_not_in::rewrite_correlated_not_in(&mut query);
-        table_sample::rewrite_table_samples(&mut query)?;
+        apply_hive_rewrites(&mut query)?;
         Ok(query)
     }
 

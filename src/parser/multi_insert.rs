@@ -47,6 +47,7 @@ impl HiveParser<'_> {
             .parse_comma_separated(Parser::parse_table_and_joins)
             .map_err(ParseError::from_sqlparser)?;
         unescape_query_literals(&mut source);
+        super::apply_hive_rewrites(&mut source)?;
         Ok(source)
     }
 }

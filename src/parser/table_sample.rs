@@ -16,8 +16,8 @@ use datafusion::sql::sqlparser::tokenizer::Location;
 use super::{ParseError, ParseResult};
 
 /// Rewrites every `TABLESAMPLE (n ROWS)` of `query`.
-pub fn rewrite_table_samples(query: &mut Query) -> ParseResult<()> {
-    match query.visit(&mut Samples) {
+pub fn rewrite_table_samples<V: VisitMut>(node: &mut V) -> ParseResult<()> {
+    match node.visit(&mut Samples) {
         ControlFlow::Continue(()) => Ok(()),
         ControlFlow::Break(error) => Err(error),
     }
