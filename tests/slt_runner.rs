@@ -41,16 +41,18 @@ impl sqllogictest::AsyncDB for ApiaryDb {
         Ok(match output {
             StatementOutput::Done => DBOutput::StatementComplete(0),
             StatementOutput::Rows { schema, batches } => {
-                // sqllogictest writes an empty string as `(empty)`.
+                // sqllogictest writes an empty string as `(empty)`. Values are compared without
+                // the trailing padding of Hive's DESCRIBE layout (the q-tests check that).
                 let rows = rendered_rows(&batches)
                     .into_iter()
                     .map(|row| {
                         row.into_iter()
                             .map(|v| {
+                                let v = v.trim_end();
                                 if v.is_empty() {
                                     "(empty)".to_string()
                                 } else {
-                                    v
+                                    v.to_string()
                                 }
                             })
                             .collect()

@@ -50,10 +50,8 @@ pub fn describe(
                     table.qualified_name()
                 )
             })?;
-        return Ok(string_table(
-            &names,
-            column_rows(std::slice::from_ref(found)),
-        ));
+        let rows = column_rows(std::slice::from_ref(found));
+        return Ok(string_table(&names, padded_for(detail, rows)));
     }
     let mut rows = Vec::new();
     if detail == DescribeDetail::Formatted {
@@ -104,7 +102,7 @@ pub fn describe(
             }
             DescribeDetail::Formatted => rows.extend(partition_details(table, partition)),
         }
-        return Ok(string_table(&names, rows));
+        return Ok(string_table(&names, padded_for(detail, rows)));
     }
     match detail {
         DescribeDetail::Plain => {}
@@ -114,7 +112,28 @@ pub fn describe(
         }
         DescribeDetail::Formatted => rows.extend(formatted_details(table, entry.temporary)),
     }
-    Ok(string_table(&names, rows))
+    Ok(string_table(&names, padded_for(detail, rows)))
+}
+
+/// Plain DESCRIBE prints as the Hive CLI does: every field padded to 20 characters, the
+/// partition section's header lines with single-space fields.
+fn padded_for(detail: DescribeDetail, rows: Vec<Row>) -> Vec<Row> {
+    const WIDTH: usize = 20;
+    if detail != DescribeDetail::Plain {
+        return rows;
+    }
+    rows.into_iter()
+        .map(|r| match r[0].as_str() {
+            "" if r[1].is_empty() => row("", " ", " "),
+            "# Partition Information" => row(&r[0], " ", " "),
+            "# col_name" => vec![
+                format!("# {:<WIDTH$}", "col_name"),
+                format!("{:<WIDTH$}", r[1]),
+                format!("{:<WIDTH$}", r[2]),
+            ],
+            _ => r.iter().map(|field| format!("{field:<WIDTH$}")).collect(),
+        })
+        .collect()
 }
 
 fn formatted_details(table: &Table, temporary: bool) -> Vec<Row> {
@@ -215,4 +234,42 @@ fn hive_time(seconds: i64) -> String {
     chrono::DateTime::from_timestamp(seconds, 0)
         .map(|t| t.format("%a %b %d %H:%M:%S UTC %Y").to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_describe_is_laid_out_as_the_hive_cli_prints_it() {
+        let rows = vec![
+            row("a", "int", ""),
+            row("", "", ""),
+            row("# Partition Information", "", ""),
+            row("# col_name", "data_type", "comment"),
+        ];
+        let lines: Vec<String> = padded_for(DescribeDetail::Plain, rows)
+            .iter()
+            .map(|r| r.join("\t"))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                format!(
+                    "a{}\tint{}\t{}",
+                    " ".repeat(19),
+                    " ".repeat(17),
+                    " ".repeat(20)
+                ),
+                "\t \t ".to_string(),
+                "# Partition Information\t \t ".to_string(),
+                format!(
+                    "# col_name{}\tdata_type{}\tcomment{}",
+                    " ".repeat(12),
+                    " ".repeat(11),
+                    " ".repeat(13)
+                ),
+            ]
+        );
+    }
 }
