@@ -3,7 +3,9 @@
 
 mod array_function;
 mod conv;
+mod date_format;
 mod format_number;
+mod hive_datetime;
 mod months_between;
 mod numeric_aggregate;
 
@@ -23,6 +25,7 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     let array = make_array_udf().as_ref().clone().with_aliases(["array"]);
     ctx.register_udf(array);
     ctx.register_udf(conv::udf());
+    ctx.register_udf(date_format::udf());
     ctx.register_udf(format_number::udf());
     ctx.register_udf(months_between::udf());
     for name in NUMERIC_AGGREGATES {

@@ -6,13 +6,14 @@
 
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Builder};
-use datafusion::arrow::datatypes::{DataType, Date32Type, TimeUnit, TimestampNanosecondType};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use datafusion::arrow::array::{ArrayRef, Float64Builder};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
 use super::array_function::ArrayFunction;
+use super::hive_datetime::{coerced_type, date_time};
 
 const SECONDS_IN_31_DAYS: f64 = 31.0 * 86_400.0;
 
@@ -24,14 +25,7 @@ fn coerce(arg_types: &[DataType]) -> Result<Vec<DataType>> {
     if arg_types.len() != 2 {
         return exec_err!("months_between takes 2 arguments");
     }
-    Ok(arg_types
-        .iter()
-        .map(|t| match t {
-            DataType::Date32 | DataType::Date64 => DataType::Date32,
-            DataType::Timestamp(..) => DataType::Timestamp(TimeUnit::Nanosecond, None),
-            _ => DataType::Utf8,
-        })
-        .collect())
+    Ok(arg_types.iter().map(coerced_type).collect())
 }
 
 fn evaluate(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
@@ -45,58 +39,6 @@ fn evaluate(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
         );
     }
     Ok(Arc::new(out.finish()))
-}
-
-/// The value at `row` as a date and time (midnight for dates).
-fn date_time(array: &dyn Array, row: usize) -> Option<NaiveDateTime> {
-    if array.is_null(row) {
-        return None;
-    }
-    match array.data_type() {
-        DataType::Date32 => {
-            let days = array.as_primitive::<Date32Type>().value(row);
-            NaiveDate::from_num_days_from_ce_opt(days + 719_163).map(|d| d.and_time(NaiveTime::MIN))
-        }
-        DataType::Timestamp(TimeUnit::Nanosecond, None) => {
-            let nanos = array.as_primitive::<TimestampNanosecondType>().value(row);
-            Some(chrono::DateTime::from_timestamp_nanos(nanos).naive_utc())
-        }
-        DataType::Utf8 => parse_lenient(array.as_string::<i32>().value(row)),
-        _ => None,
-    }
-}
-
-/// `y-m-d[ h:m:s[.f]]` with digits of any count; a time without all three parts is ignored.
-fn parse_lenient(text: &str) -> Option<NaiveDateTime> {
-    let text = text.trim();
-    let (date, time) = match text.split_once([' ', 'T']) {
-        Some((date, time)) => (date, Some(time.trim())),
-        None => (text, None),
-    };
-    let mut parts = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (year, month, day) = (parts.next()??, parts.next()??, parts.next()??);
-    if parts.next().is_some() {
-        return None;
-    }
-    let date = NaiveDate::from_ymd_opt(
-        i32::try_from(year).ok()?,
-        u32::try_from(month).ok()?,
-        u32::try_from(day).ok()?,
-    )?;
-    let time = time
-        .and_then(|time| {
-            let clock = time.split('.').next().unwrap_or(time);
-            let fields: Vec<u32> = clock
-                .split(':')
-                .map(|f| f.parse().ok())
-                .collect::<Option<_>>()?;
-            match fields[..] {
-                [h, m, s] => NaiveTime::from_hms_opt(h, m, s),
-                _ => None,
-            }
-        })
-        .unwrap_or(NaiveTime::MIN);
-    Some(date.and_time(time))
 }
 
 fn last_day_of_month(date: NaiveDate) -> u32 {
@@ -129,6 +71,8 @@ fn months_between(end: NaiveDateTime, start: NaiveDateTime) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::functions::hive_datetime::parse_lenient;
 
     fn between(end: &str, start: &str) -> Option<f64> {
         Some(months_between(parse_lenient(end)?, parse_lenient(start)?))
