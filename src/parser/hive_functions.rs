@@ -1,6 +1,7 @@
 //! Hive functions that are a rewrite of SQL DataFusion runs, applied to the parsed query:
 //!
 //! - `a RLIKE p` and `a REGEXP p` are `regexp_like(a, p)`.
+//! - `extract(dayofweek from d)` and `dayofweek(d)` count from Sunday = 1.
 //! - `if(c, a, b)` is `CASE WHEN c THEN a ELSE b END` (with CASE's type unification).
 //! - `pmod(a, b)` is `((a % b) + b) % b`, the modulus with the divisor's sign.
 //! - `sort_array(a)` is `array_sort(a)`: ascending, NULLs first.
@@ -14,9 +15,9 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CaseWhen, DuplicateTreatment, Expr, Function, FunctionArg, FunctionArgExpr,
-    FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart, UnaryOperator,
-    Value, ValueWithSpan, VisitMut, WindowSpec, WindowType, visit_expressions_mut,
+    BinaryOperator, CaseWhen, DateTimeField, DuplicateTreatment, Expr, Function, FunctionArg,
+    FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart,
+    UnaryOperator, Value, ValueWithSpan, VisitMut, WindowSpec, WindowType, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::tokenizer::Span;
 
@@ -28,6 +29,15 @@ pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
         {
             *expr = rewritten;
         }
+        // Hive's day of the week runs from Sunday = 1 to Saturday = 7.
+        if let Expr::Extract {
+            field: DateTimeField::DayOfWeek,
+            expr: value,
+            ..
+        } = expr
+        {
+            *expr = day_of_week(value.as_ref().clone());
+        }
         // `a RLIKE p` / `a REGEXP p`: a Java regex found anywhere in `a`.
         if let Expr::RLike {
             negated,
@@ -36,25 +46,10 @@ pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
             ..
         } = expr
         {
-            let mut call = Function {
-                name: function_name("regexp_like"),
-                uses_odbc_syntax: false,
-                parameters: FunctionArguments::None,
-                args: FunctionArguments::None,
-                filter: None,
-                null_treatment: None,
-                over: None,
-                within_group: Vec::new(),
-            };
-            call.args = FunctionArguments::List(FunctionArgumentList {
-                duplicate_treatment: None,
-                args: vec![
-                    FunctionArg::Unnamed(FunctionArgExpr::Expr(value.as_ref().clone())),
-                    FunctionArg::Unnamed(FunctionArgExpr::Expr(pattern.as_ref().clone())),
-                ],
-                clauses: Vec::new(),
-            });
-            let matched = Expr::Function(call);
+            let matched = call(
+                "regexp_like",
+                vec![value.as_ref().clone(), pattern.as_ref().clone()],
+            );
             *expr = if *negated {
                 Expr::UnaryOp {
                     op: UnaryOperator::Not,
@@ -88,6 +83,10 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
         return None;
     }
     match name.as_str() {
+        "dayofweek" => {
+            let [date] = plain_args(function)?;
+            Some(day_of_week(date))
+        }
         "day" | "dayofmonth" => {
             let [date] = plain_args(function)?;
             function.name = function_name("date_part");
@@ -170,7 +169,7 @@ fn offset_with_expression_default(function: &Function, lag: bool) -> Option<Expr
         window_frame: None,
         ..spec.clone()
     };
-    let call = |name: &str, args: Vec<Expr>, over: WindowSpec| {
+    let windowed = |name: &str, args: Vec<Expr>, over: WindowSpec| {
         let mut call = function.clone();
         call.name = function_name(name);
         call.args = FunctionArguments::List(FunctionArgumentList {
@@ -184,8 +183,8 @@ fn offset_with_expression_default(function: &Function, lag: bool) -> Option<Expr
         call.over = Some(WindowType::WindowSpec(over));
         Expr::Function(call)
     };
-    let row_number = call("row_number", Vec::new(), unframed.clone());
-    let shifted = call(
+    let row_number = windowed("row_number", Vec::new(), unframed.clone());
+    let shifted = windowed(
         if lag { "lag" } else { "lead" },
         vec![value, offset.clone()],
         spec.clone(),
@@ -201,7 +200,7 @@ fn offset_with_expression_default(function: &Function, lag: bool) -> Option<Expr
             order_by: Vec::new(),
             ..unframed
         };
-        let count = call(
+        let count = windowed(
             "count",
             vec![Expr::Value(ValueWithSpan::from(Value::Number(
                 "1".into(),
@@ -220,6 +219,37 @@ fn offset_with_expression_default(function: &Function, lag: bool) -> Option<Expr
         }
     };
     Some(if_then_else(condition, shifted, default))
+}
+
+/// `date_part('dow', value) + 1`: Sunday is 1.
+fn day_of_week(value: Expr) -> Expr {
+    let dow = Expr::value(Value::SingleQuotedString("dow".to_string()));
+    Expr::BinaryOp {
+        left: Box::new(call("date_part", vec![dow, value])),
+        op: BinaryOperator::Plus,
+        right: Box::new(Expr::value(Value::Number("1".into(), false))),
+    }
+}
+
+/// `name(args)`, a plain function call.
+fn call(name: &str, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: function_name(name),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|arg| FunctionArg::Unnamed(FunctionArgExpr::Expr(arg)))
+                .collect(),
+            clauses: Vec::new(),
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: Vec::new(),
+    })
 }
 
 /// `CASE WHEN condition THEN then ELSE otherwise END`.
