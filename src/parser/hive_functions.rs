@@ -169,19 +169,12 @@ fn offset_with_expression_default(function: &Function, lag: bool) -> Option<Expr
         window_frame: None,
         ..spec.clone()
     };
-    let windowed = |name: &str, args: Vec<Expr>, over: WindowSpec| {
-        let mut call = function.clone();
-        call.name = function_name(name);
-        call.args = FunctionArguments::List(FunctionArgumentList {
-            duplicate_treatment: None,
-            args: args
-                .into_iter()
-                .map(|arg| FunctionArg::Unnamed(FunctionArgExpr::Expr(arg)))
-                .collect(),
-            clauses: Vec::new(),
-        });
-        call.over = Some(WindowType::WindowSpec(over));
-        Expr::Function(call)
+    let windowed = |name: &str, args: Vec<Expr>, over: WindowSpec| match call(name, args) {
+        Expr::Function(mut function) => {
+            function.over = Some(WindowType::WindowSpec(over));
+            Expr::Function(function)
+        }
+        other => other,
     };
     let row_number = windowed("row_number", Vec::new(), unframed.clone());
     let shifted = windowed(
