@@ -225,7 +225,7 @@ fn day_of_week(value: Expr) -> Expr {
 }
 
 /// `name(args)`, a plain function call.
-fn call(name: &str, args: Vec<Expr>) -> Expr {
+pub(super) fn call(name: &str, args: Vec<Expr>) -> Expr {
     Expr::Function(Function {
         name: function_name(name),
         uses_odbc_syntax: false,

@@ -9,6 +9,7 @@ mod correlated_not_in;
 mod cte_order;
 mod ddl;
 mod dialect;
+mod grouping_sets;
 mod hive_clauses;
 mod hive_functions;
 mod multi_insert;
@@ -119,6 +120,7 @@ fn parse_unlocated(sql: &str) -> ParseResult<HiveStatement> {
 fn apply_hive_rewrites<V: VisitMut>(node: &mut V) -> ParseResult<()> {
     hive_clauses::resolve_sort_clauses(node);
     hive_functions::rewrite_hive_functions(node);
+    grouping_sets::resolve_grouping(node);
     cte_order::order_ctes(node);
     correlated_not_in::rewrite_correlated_not_in(node);
     table_sample::rewrite_table_samples(node)
