@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BinaryBuilder, BooleanBuilder, ListArray, MapArray, RecordBatch,
-    StringBuilder, StructArray,
+    Array, ArrayRef, AsArray, BinaryBuilder, BooleanBuilder, Decimal128Array, ListArray, MapArray,
+    RecordBatch, StringBuilder, StructArray,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
@@ -320,6 +320,13 @@ impl ColumnBuilder {
                 let strings: ArrayRef = Arc::new(texts.finish());
                 if target == DataType::Utf8 {
                     strings
+                } else if let DataType::Decimal128(precision, scale) = target {
+                    let strings = strings.as_string::<i32>();
+                    let values: Decimal128Array = strings
+                        .iter()
+                        .map(|text| text.and_then(|t| parse_decimal(t, precision, scale)))
+                        .collect();
+                    Arc::new(values.with_precision_and_scale(precision, scale)?)
                 } else {
                     let options = CastOptions {
                         safe: true,
@@ -388,6 +395,55 @@ impl ColumnBuilder {
     }
 }
 
+/// A decimal as Hive's text SerDe reads it: digits with an optional fraction and exponent
+/// (`1E-99`), rounded half up to `scale` digits; NULL when it does not fit `precision`.
+pub fn parse_decimal(text: &str, precision: u8, scale: i8) -> Option<i128> {
+    let text = text.trim();
+    let (negative, unsigned) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], unsigned[at + 1..].parse::<i32>().ok()?),
+        None => (unsigned, 0),
+    };
+    let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if integer.is_empty() && fraction.is_empty()
+        || !integer
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    // All digits, and the power of ten of the last one.
+    let digits: Vec<u8> = integer
+        .bytes()
+        .chain(fraction.bytes())
+        .map(|b| b - b'0')
+        .collect();
+    let last_power = exponent - fraction.len() as i32;
+    let scale = i32::from(scale);
+    // Digits kept: those whose power is at least -scale.
+    let drop = (-scale - last_power).max(0) as usize;
+    let kept_len = digits.len().saturating_sub(drop);
+    let mut value: i128 = 0;
+    for &d in &digits[..kept_len] {
+        value = value.checked_mul(10)?.checked_add(i128::from(d))?;
+    }
+    if drop > 0 && drop <= digits.len() && digits[kept_len] >= 5 {
+        value = value.checked_add(1)?;
+    }
+    // Shift up to the scale when the last digit is above 10^-scale.
+    let shift = (last_power + scale).max(0) as u32;
+    value = value.checked_mul(10i128.checked_pow(shift)?)?;
+    if value >= 10i128.checked_pow(u32::from(precision))? {
+        return None;
+    }
+    Some(if negative { -value } else { value })
+}
+
 #[cfg(test)]
 mod tests {
     use datafusion::arrow::datatypes::{Field, Schema};
@@ -451,5 +507,17 @@ mod tests {
         serde.escape = Some(b'\\');
         let out = decode(&["string", "int"], serde, &["a\\,b,5"]);
         assert!(out.contains("| a,b | 5  |"), "{out}");
+    }
+
+    #[test]
+    fn decimals_round_to_their_scale_and_fail_past_their_precision() {
+        use super::parse_decimal;
+        assert_eq!(parse_decimal("1E-99", 20, 10), Some(0));
+        assert_eq!(parse_decimal("1E+99", 20, 10), None);
+        assert_eq!(parse_decimal("-4400", 20, 10), Some(-44_000_000_000_000));
+        assert_eq!(parse_decimal("3.14159", 5, 3), Some(3142));
+        assert_eq!(parse_decimal("1.5e2", 5, 0), Some(150));
+        assert_eq!(parse_decimal("abc", 5, 0), None);
+        assert_eq!(parse_decimal("12345", 4, 0), None);
     }
 }
