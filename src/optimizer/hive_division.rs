@@ -1,6 +1,7 @@
 //! Hive's `/`: a division of integers is a DOUBLE division (`3 / 2` is `1.5`), and a division
-//! by zero is NULL rather than an error or an infinity. This analyzer rule runs after
-//! DataFusion's type coercion, when operand types are known, and rewrites `a / b` into
+//! by zero is NULL rather than an error or an infinity. This analyzer rule runs just before
+//! DataFusion's type coercion, so that the DOUBLE it chooses shapes the types around it, and
+//! rewrites `a / b` into
 //! `CAST(a AS DOUBLE) / NULLIF(CAST(b AS DOUBLE), 0)` for integers and `a / NULLIF(b, 0)` for
 //! other numbers. Hive's integer division is `DIV`, which stays as it is.
 

@@ -68,8 +68,14 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     }
 
     // DataFusion's analyzer rules (type coercion among them), then Hive's casts.
+    // Hive's division decides the operand types, so it runs before type coercion spreads
+    // them to the expressions around it (`decimal + int / int` is a DOUBLE, as in Hive).
     let mut analyzer_rules = Analyzer::new().rules;
-    analyzer_rules.push(Arc::new(HiveDivision));
+    let coercion = analyzer_rules
+        .iter()
+        .position(|rule| rule.name() == "type_coercion")
+        .unwrap_or(analyzer_rules.len());
+    analyzer_rules.insert(coercion, Arc::new(HiveDivision));
     analyzer_rules.push(Arc::new(CastsNeverFail));
     analyzer_rules.push(Arc::new(SortedGroups));
 
