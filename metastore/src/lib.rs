@@ -59,13 +59,6 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     ) -> Result<Vec<PartitionLocation>>;
     /// How many partitions a table has.
     fn count_partitions(&self, database: &str, table: &str) -> Result<u64>;
-    /// The partitions with the given values (those that exist), in one snapshot.
-    fn get_partitions(
-        &self,
-        database: &str,
-        table: &str,
-        values: &[Vec<String>],
-    ) -> Result<Vec<Partition>>;
     fn get_partition(
         &self,
         database: &str,

@@ -188,22 +188,6 @@ impl Metastore for SqliteMetastore {
     fn count_partitions(&self, database: &str, table: &str) -> Result<u64> {
         self.read(|tx| partitions::count(tx, database, table))
     }
-    fn get_partitions(
-        &self,
-        database: &str,
-        table: &str,
-        values: &[Vec<String>],
-    ) -> Result<Vec<Partition>> {
-        self.read(|tx| {
-            let mut found = Vec::with_capacity(values.len());
-            for v in values {
-                if let Some(partition) = partitions::get(tx, database, table, v)? {
-                    found.push(partition);
-                }
-            }
-            Ok(found)
-        })
-    }
     fn get_partition(
         &self,
         database: &str,

@@ -166,10 +166,15 @@ fn partition_lifecycle() {
         vec![p2.values.clone(), p1.values.clone()]
     );
     assert_eq!(store.count_partitions("default", "logs").unwrap(), 2);
-    let wanted = vec![p1.values.clone(), vec!["absent".to_string()]];
     assert_eq!(
-        store.get_partitions("default", "logs", &wanted).unwrap(),
-        vec![p1.clone()]
+        store.get_partition("default", "logs", &p1.values).unwrap(),
+        Some(p1.clone())
+    );
+    assert_eq!(
+        store
+            .get_partition("default", "logs", &["absent".to_string()])
+            .unwrap(),
+        None
     );
     let listed = store.list_partitions("default", "logs").unwrap();
     assert_eq!(listed, vec![p2.clone(), p1.clone()]);
