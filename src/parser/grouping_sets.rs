@@ -7,11 +7,11 @@
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, GroupByExpr, GroupByWithModifier, Ident,
-    OrderByKind, Query, SelectItem, SetExpr, VisitMut, VisitorMut, visit_expressions_mut,
+    Expr, GroupByExpr, GroupByWithModifier, Ident, OrderByKind, Query, SelectItem, SetExpr,
+    VisitMut, VisitorMut, visit_expressions_mut,
 };
 
-use super::hive_functions::call;
+use super::hive_functions::{call, plain_arg_list};
 
 pub fn resolve_grouping<V: VisitMut>(node: &mut V) {
     let _ = node.visit(&mut Grouping);
@@ -33,20 +33,11 @@ impl VisitorMut for Grouping {
         // `GROUP BY cube(a, b)` / `rollup(a, b)` parse as function calls.
         for expr in exprs.iter_mut() {
             if let Expr::Function(function) = expr
-                && let FunctionArguments::List(list) = &function.args
+                && let Some(args) = plain_arg_list(function)
             {
-                let args: Option<Vec<Expr>> = list
-                    .args
-                    .iter()
-                    .map(|arg| match arg {
-                        FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e.clone()),
-                        _ => None,
-                    })
-                    .collect();
-                let name = function.name.to_string().to_ascii_lowercase();
-                match (name.as_str(), args) {
-                    ("cube", Some(args)) => *expr = Expr::Cube(sets(&args)),
-                    ("rollup", Some(args)) => *expr = Expr::Rollup(sets(&args)),
+                match function.name.to_string().to_ascii_lowercase().as_str() {
+                    "cube" => *expr = Expr::Cube(sets(&args)),
+                    "rollup" => *expr = Expr::Rollup(sets(&args)),
                     _ => {}
                 }
             }

@@ -268,18 +268,21 @@ fn function_name(name: &str) -> ObjectName {
 
 /// The function's arguments when there are exactly `N` plain (unnamed, non-wildcard) ones.
 fn plain_args<const N: usize>(function: &Function) -> Option<[Expr; N]> {
+    plain_arg_list(function)?.try_into().ok()
+}
+
+/// The function's arguments when all are plain (unnamed, non-wildcard).
+pub(super) fn plain_arg_list(function: &Function) -> Option<Vec<Expr>> {
     let FunctionArguments::List(list) = &function.args else {
         return None;
     };
-    let args: Vec<Expr> = list
-        .args
+    list.args
         .iter()
         .map(|arg| match arg {
             FunctionArg::Unnamed(FunctionArgExpr::Expr(expr)) => Some(expr.clone()),
             _ => None,
         })
-        .collect::<Option<_>>()?;
-    args.try_into().ok()
+        .collect()
 }
 
 #[cfg(test)]
