@@ -12,7 +12,7 @@ use datafusion::common::{
 use datafusion::datasource::cte_worktable::CteWorkTable;
 use datafusion::datasource::provider_as_source;
 use datafusion::execution::session_state::SessionState;
-use datafusion::logical_expr::planner::{ExprPlanner, TypePlanner};
+use datafusion::logical_expr::planner::{ExprPlanner, RelationPlanner, TypePlanner};
 use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::logical_expr::{
     AggregateUDF, Expr, HigherOrderUDF, ScalarUDF, TableSource, WindowUDF,
@@ -25,6 +25,8 @@ pub struct ResolvedContext<'a> {
     pub state: &'a SessionState,
     pub tables: HashMap<(String, String), Arc<dyn TableSource>>,
     pub current_database: String,
+    /// Apiary's planning of the FROM-clause forms DataFusion lacks (lateral views).
+    pub relation_planners: Vec<Arc<dyn RelationPlanner>>,
 }
 
 impl ResolvedContext<'_> {
@@ -87,6 +89,10 @@ impl ContextProvider for ResolvedContext<'_> {
 
     fn get_expr_planners(&self) -> &[Arc<dyn ExprPlanner>] {
         self.state.expr_planners()
+    }
+
+    fn get_relation_planners(&self) -> &[Arc<dyn RelationPlanner>] {
+        &self.relation_planners
     }
 
     fn get_type_planner(&self) -> Option<Arc<dyn TypePlanner>> {

@@ -3,6 +3,8 @@
 //! planner turn the query into a logical plan over them.
 
 mod context_provider;
+mod lateral_view;
+mod table_generators;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,6 +35,7 @@ const MAX_VIEW_DEPTH: usize = 32;
 pub async fn plan_query(session: &Session, query: &Query) -> Result<LogicalPlan> {
     let database = session.current_database().to_string();
     let mut query = query.clone();
+    lateral_view::prepare_lateral_views(&mut query)?;
     name_unnamed_columns(&mut query);
     let plan = plan_in_database(session, &query, database, 0).await?;
     // Type coercion and Hive's typing rules run now, so that the plan's schema — what CTAS,
@@ -152,6 +155,7 @@ fn plan_in_database<'a>(
             state: &state,
             tables: HashMap::new(),
             current_database: database,
+            relation_planners: vec![Arc::new(table_generators::LateralViewPlanner)],
         };
         for reference in references {
             let key = context.key(&reference);
@@ -192,12 +196,13 @@ async fn resolve_relation(
     let table = entry.table;
     if table.is_view() {
         let text = table.view_expanded_text.clone().unwrap_or_default();
-        let HiveStatement::Query(query) = parse_statement(&text)? else {
+        let HiveStatement::Query(mut query) = parse_statement(&text)? else {
             return Err(ApiaryError::Execution(format!(
                 "view {} does not hold a query",
                 table.qualified_name()
             )));
         };
+        lateral_view::prepare_lateral_views(&mut query)?;
         let plan = plan_in_database(session, &query, table.database.clone(), depth + 1).await?;
         let plan = rename_view_columns(plan, &table)?;
         return Ok(provider_as_source(Arc::new(ViewTable::new(

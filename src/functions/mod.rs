@@ -6,8 +6,10 @@ mod conv;
 mod date_format;
 mod format_number;
 mod hive_datetime;
+pub mod json;
 mod months_between;
 mod numeric_aggregate;
+mod parse_url;
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use datafusion::execution::context::SessionContext;
 use datafusion::functions_nested::make_array::make_array_udf;
 
 use numeric_aggregate::StringsAsDouble;
+pub use parse_url::udf as parse_url_udf;
 
 /// DataFusion's aggregates that Hive also applies to strings, read as DOUBLE.
 const NUMERIC_AGGREGATES: &[&str] = &["sum", "avg", "var_samp", "var_pop", "stddev", "stddev_pop"];
@@ -27,7 +30,9 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     ctx.register_udf(conv::udf());
     ctx.register_udf(date_format::udf());
     ctx.register_udf(format_number::udf());
+    ctx.register_udf(json::get_json_object_udf());
     ctx.register_udf(months_between::udf());
+    ctx.register_udf(parse_url::udf());
     for name in NUMERIC_AGGREGATES {
         if let Some(aggregate) = ctx.state().aggregate_functions().get(*name).cloned() {
             ctx.register_udaf(StringsAsDouble::wrap(Arc::clone(&aggregate)));

@@ -49,6 +49,11 @@ impl Dialect for ApiaryDialect {
     fn supports_string_literal_backslash_escape(&self) -> bool {
         true
     }
+    /// `SELECT explode(m) AS (k, v)`: a table-generating function's column names.
+    fn supports_select_item_multi_column_alias(&self) -> bool {
+        true
+    }
+
     fn supports_limit_comma(&self) -> bool {
         true
     }

@@ -8,8 +8,7 @@
 //! - `collect_list(x)` / `collect_set(x)` are `array_agg([DISTINCT] x)` over the non-NULL
 //!   values, as Hive skips NULLs.
 //! - Hive's other names: `variance` is `var_pop`, `std` is `stddev_pop`, `day(d)` and
-//!   `dayofmonth(d)` are `date_part('day', d)`, `explode(array)` in a select list is
-//!   `unnest(array)`.
+//!   `dayofmonth(d)` are `date_part('day', d)`.
 
 use std::ops::ControlFlow;
 
@@ -67,8 +66,6 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
     let name = function.name.to_string().to_ascii_lowercase();
     let renamed = match name.as_str() {
         "variance" => Some("var_pop"),
-        // In a select list, explode(array) gives a row per element, as unnest does.
-        "explode" => Some("unnest"),
         "std" => Some("stddev_pop"),
         _ => None,
     };
@@ -272,7 +269,7 @@ fn plain_args<const N: usize>(function: &Function) -> Option<[Expr; N]> {
 }
 
 /// The function's arguments when all are plain (unnamed, non-wildcard).
-pub(super) fn plain_arg_list(function: &Function) -> Option<Vec<Expr>> {
+pub(crate) fn plain_arg_list(function: &Function) -> Option<Vec<Expr>> {
     let FunctionArguments::List(list) = &function.args else {
         return None;
     };

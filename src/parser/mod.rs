@@ -12,7 +12,9 @@ mod dialect;
 mod grouping_sets;
 mod hive_clauses;
 mod hive_functions;
+mod lateral_view_alias;
 mod multi_insert;
+mod string_literals;
 mod table_sample;
 mod typed_literals;
 mod unescape;
@@ -24,6 +26,8 @@ use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Toke
 
 pub use ast::*;
 pub use dialect::ApiaryDialect;
+pub(crate) use hive_functions::plain_arg_list;
+pub use lateral_view_alias::DEFAULT_GENERATOR_COLUMNS;
 pub use unescape::unescape_hive_string;
 
 /// A syntax error with its position in the statement (1-based line and column).
@@ -106,6 +110,8 @@ fn parse_unlocated(sql: &str) -> ParseResult<HiveStatement> {
         .map_err(|e| ParseError::from_sqlparser(e.into()))?;
     hive_clauses::rename_window_clauses(&mut tokens);
     let tokens = typed_literals::expand_typed_literals(tokens);
+    let tokens = string_literals::join_adjacent_strings(tokens);
+    let tokens = lateral_view_alias::mark_default_columns(tokens);
     let parser = Parser::new(&dialect)
         .with_options(ParserOptions::new().with_unescape(false))
         .with_tokens_with_locations(tokens);
