@@ -3,6 +3,7 @@
 //! planner turn the query into a logical plan over them.
 
 mod context_provider;
+mod hive_arithmetic;
 mod lateral_view;
 mod table_generators;
 
@@ -27,6 +28,7 @@ use crate::error::{ApiaryError, Result};
 use crate::execution::table_provider::HiveTableProvider;
 use crate::parser::{HiveStatement, parse_statement};
 use context_provider::ResolvedContext;
+pub use hive_arithmetic::HiveArithmetic;
 
 /// Views may name views; a chain this deep is a cycle.
 const MAX_VIEW_DEPTH: usize = 32;

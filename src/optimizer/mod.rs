@@ -79,12 +79,17 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     analyzer_rules.push(Arc::new(CastsNeverFail));
     analyzer_rules.push(Arc::new(SortedGroups));
 
-    SessionStateBuilder::new()
+    let mut builder = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
         .with_analyzer_rules(analyzer_rules)
-        .with_optimizer_rules(rules)
-        .build()
+        .with_optimizer_rules(rules);
+    // Hive's arithmetic operand types are chosen as the SQL is planned.
+    builder
+        .expr_planners()
+        .get_or_insert_with(Vec::new)
+        .insert(0, Arc::new(crate::analyzer::HiveArithmetic));
+    builder.build()
 }
 
 /// Rewrites every expression of `plan` (subqueries included) bottom-up with `rewrite`, which

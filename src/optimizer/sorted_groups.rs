@@ -2,7 +2,8 @@
 //! on the way to the reducer), and users and scripts rely on it: `SELECT k, count(*) ... GROUP
 //! BY k` prints keys in order, and a LIMIT after it takes the smallest keys. This analyzer rule
 //! gives a query whose result is a grouping (through projections and limits, with no ORDER BY
-//! of its own) a sort on the group keys, NULLs first as in Hive.
+//! of its own) a sort on the group keys, NULLs first as in Hive. A windowed result comes out
+//! as Hive's windowing leaves it: sorted by the window's partition keys, then its order keys.
 
 use std::sync::Arc;
 
@@ -48,8 +49,34 @@ fn sort_result_groups(plan: LogicalPlan) -> Result<LogicalPlan> {
             let keys = plan.schema().fields().len();
             Ok(sorted_by_leading_columns(plan, keys))
         }
+        LogicalPlan::Window(ref window) => match window_order(&window.window_expr) {
+            Some(sort) => Ok(LogicalPlan::Sort(Sort {
+                expr: sort,
+                input: Arc::new(plan),
+                fetch: None,
+            })),
+            None => Ok(plan),
+        },
         other => Ok(other),
     }
+}
+
+/// The order Hive's windowing leaves rows in: that of the shuffle feeding the last window
+/// specification, its partition keys (NULLs first) then its order keys.
+fn window_order(window_exprs: &[Expr]) -> Option<Vec<SortExpr>> {
+    let params = window_exprs
+        .iter()
+        .find_map(|expr| match expr.clone().unalias() {
+            Expr::WindowFunction(function) => Some(function.params),
+            _ => None,
+        })?;
+    let mut sort: Vec<SortExpr> = params
+        .partition_by
+        .into_iter()
+        .map(|key| key.sort(true, true))
+        .collect();
+    sort.extend(params.order_by);
+    (!sort.is_empty()).then_some(sort)
 }
 
 /// `plan` sorted by its first `keys` columns, ascending with NULLs first.

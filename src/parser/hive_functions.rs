@@ -66,7 +66,7 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
     let name = function.name.to_string().to_ascii_lowercase();
     let renamed = match name.as_str() {
         "variance" => Some("var_pop"),
-        "std" => Some("stddev_pop"),
+        "std" | "stddev" => Some("stddev_pop"),
         _ => None,
     };
     if let Some(renamed) = renamed {
