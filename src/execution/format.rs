@@ -14,19 +14,39 @@ const TEXT_OUTPUT: &str = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputF
 const PARQUET_SERDE: &str = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe";
 const PARQUET_INPUT: &str = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat";
 const PARQUET_OUTPUT: &str = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat";
+const ORC_SERDE: &str = "org.apache.hadoop.hive.ql.io.orc.OrcSerde";
+const ORC_INPUT: &str = "org.apache.hadoop.hive.ql.io.orc.OrcInputFormat";
+const ORC_OUTPUT: &str = "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat";
 
 /// How a table's files are read and written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TableFormat {
     Text(TextSerde),
     Parquet,
+    /// Read only: Apiary does not write ORC files yet.
+    Orc,
 }
 
 impl TableFormat {
+    /// The format of `table` when Apiary can write its files.
+    pub fn for_writing(table: &Table) -> Result<TableFormat> {
+        match TableFormat::of(table)? {
+            TableFormat::Orc => Err(TableFormat::orc_write_error()),
+            format => Ok(format),
+        }
+    }
+
+    pub fn orc_write_error() -> ApiaryError {
+        ApiaryError::NotSupported("writing ORC tables (they can be read and loaded)".into())
+    }
+
     pub fn of(table: &Table) -> Result<TableFormat> {
         let sd = &table.storage;
         if sd.input_format == PARQUET_INPUT || sd.serde.serialization_lib == PARQUET_SERDE {
             return Ok(TableFormat::Parquet);
+        }
+        if sd.input_format == ORC_INPUT || sd.serde.serialization_lib == ORC_SERDE {
+            return Ok(TableFormat::Orc);
         }
         if sd.input_format == TEXT_INPUT && sd.serde.serialization_lib == LAZY_SIMPLE_SERDE {
             return Ok(TableFormat::Text(TextSerde::from_parameters(
@@ -52,9 +72,10 @@ pub fn storage_descriptor(
     let (input, output, serde) = match stored_as.to_ascii_uppercase().as_str() {
         "TEXTFILE" => (TEXT_INPUT, TEXT_OUTPUT, LAZY_SIMPLE_SERDE),
         "PARQUET" | "PARQUETFILE" => (PARQUET_INPUT, PARQUET_OUTPUT, PARQUET_SERDE),
+        "ORC" => (ORC_INPUT, ORC_OUTPUT, ORC_SERDE),
         other => {
             return Err(ApiaryError::NotSupported(format!(
-                "STORED AS {other} (supported: TEXTFILE, PARQUET)"
+                "STORED AS {other} (supported: TEXTFILE, PARQUET, ORC)"
             )));
         }
     };

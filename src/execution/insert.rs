@@ -71,7 +71,7 @@ impl InsertTarget {
             ));
         }
         let target = partition_target(session, &entry.table, insert.partition.as_ref())?;
-        let format = TableFormat::of(&entry.table)?;
+        let format = TableFormat::for_writing(&entry.table)?;
         Ok(InsertTarget {
             entry,
             target,
@@ -442,7 +442,7 @@ pub async fn write_new_table(
     entry: &mut TableEntry,
     plan: LogicalPlan,
 ) -> Result<()> {
-    let format = TableFormat::of(&entry.table)?;
+    let format = TableFormat::for_writing(&entry.table)?;
     let target = local_path(&entry.table.storage.location);
     let mut staging = Staging::create(&target, &target)?;
     let rows = write_plan(session, plan, &mut staging, &format).await?;

@@ -12,6 +12,7 @@ pub mod insert;
 mod leaf_exec;
 pub mod load;
 pub mod multi_insert;
+mod orc_scan;
 pub mod partition_ddl;
 pub mod partition_pruning;
 pub mod partition_values;

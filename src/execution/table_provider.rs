@@ -23,8 +23,10 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 
 use super::commit::committed_files;
+use super::files::DataFile;
 use super::files::local_path;
 use super::format::TableFormat;
+use super::orc_scan::OrcScanExec;
 use super::partition_pruning::{metastore_filter, prune};
 use super::partition_values::partition_scalar;
 use super::scan_log::ScanLog;
@@ -211,23 +213,21 @@ impl TableProvider for HiveTableProvider {
         let target = state.config().target_partitions().max(1);
         let group_count = target.min(files.len());
         match &self.format {
-            TableFormat::Text(serde) => {
-                let mut groups: Vec<Vec<ScanFile>> = vec![Vec::new(); group_count];
-                for (i, (file, values)) in files.into_iter().enumerate() {
-                    groups[i % group_count].push(ScanFile {
-                        path: file.path,
-                        partition_values: values,
-                    });
-                }
-                Ok(Arc::new(TextScanExec::new(
-                    self.schema.clone(),
-                    self.data_schema.fields().len(),
-                    projection,
-                    groups,
-                    serde.clone(),
-                    limit,
-                )?))
-            }
+            TableFormat::Text(serde) => Ok(Arc::new(TextScanExec::new(
+                self.schema.clone(),
+                self.data_schema.fields().len(),
+                projection,
+                scan_file_groups(files, group_count),
+                serde.clone(),
+                limit,
+            )?)),
+            TableFormat::Orc => Ok(Arc::new(OrcScanExec::new(
+                self.schema.clone(),
+                self.data_schema.fields().len(),
+                projection,
+                scan_file_groups(files, group_count),
+                limit,
+            )?)),
             TableFormat::Parquet => {
                 let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); group_count];
                 for (i, (file, values)) in files.into_iter().enumerate() {
@@ -271,4 +271,19 @@ impl TableProvider for HiveTableProvider {
             }
         }
     }
+}
+
+/// Files dealt round-robin into `group_count` groups, one per output partition.
+fn scan_file_groups(
+    files: Vec<(DataFile, Vec<ScalarValue>)>,
+    group_count: usize,
+) -> Vec<Vec<ScanFile>> {
+    let mut groups: Vec<Vec<ScanFile>> = vec![Vec::new(); group_count];
+    for (i, (file, values)) in files.into_iter().enumerate() {
+        groups[i % group_count].push(ScanFile {
+            path: file.path,
+            partition_values: values,
+        });
+    }
+    groups
 }

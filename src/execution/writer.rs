@@ -73,6 +73,7 @@ impl DataFileWriter {
                 std::io::BufWriter::with_capacity(1 << 20, file),
                 serde.clone(),
             ),
+            TableFormat::Orc => return Err(TableFormat::orc_write_error()),
             TableFormat::Parquet => {
                 let properties = WriterProperties::builder()
                     .set_compression(Compression::SNAPPY)

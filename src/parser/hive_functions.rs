@@ -8,15 +8,17 @@
 //! - `collect_list(x)` / `collect_set(x)` are `array_agg([DISTINCT] x)` over the non-NULL
 //!   values, as Hive skips NULLs.
 //! - Hive's other names: `variance` is `var_pop`, `std` is `stddev_pop`, `day(d)` and
-//!   `dayofmonth(d)` are `date_part('day', d)`.
+//!   `dayofmonth(d)` are `date_part('day', d)`; `size(a)` is the INT `cardinality(a)`, -1 for
+//!   NULL.
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CaseWhen, DateTimeField, DuplicateTreatment, Expr, Function, FunctionArg,
-    FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident, ObjectName, ObjectNamePart,
-    UnaryOperator, Value, ValueWithSpan, VisitMut, WindowSpec, WindowType, visit_expressions_mut,
+    BinaryOperator, CaseWhen, CastKind, DataType, DateTimeField, DuplicateTreatment, Expr,
+    Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    ObjectName, ObjectNamePart, UnaryOperator, Value, ValueWithSpan, VisitMut, WindowSpec,
+    WindowType, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::tokenizer::Span;
 
@@ -96,6 +98,10 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
                 ];
             }
             None
+        }
+        "size" => {
+            let [collection] = plain_args(function)?;
+            Some(size(collection))
         }
         "if" => {
             let [condition, then, otherwise] = plain_args(function)?;
@@ -218,6 +224,33 @@ fn day_of_week(value: Expr) -> Expr {
         left: Box::new(call("date_part", vec![dow, value])),
         op: BinaryOperator::Plus,
         right: Box::new(Expr::value(Value::Number("1".into(), false))),
+    }
+}
+
+/// Hive's `size(array or map)`: an INT, -1 for NULL.
+fn size(collection: Expr) -> Expr {
+    let minus_one = Expr::UnaryOp {
+        op: UnaryOperator::Minus,
+        expr: Box::new(Expr::value(Value::Number("1".into(), false))),
+    };
+    Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(call(
+            "coalesce",
+            vec![
+                Expr::Cast {
+                    kind: CastKind::Cast,
+                    expr: Box::new(call("cardinality", vec![collection])),
+                    data_type: DataType::Int(None),
+                    array: false,
+                    format: None,
+                },
+                minus_one,
+            ],
+        )),
+        data_type: DataType::Int(None),
+        array: false,
+        format: None,
     }
 }
 

@@ -1,0 +1,204 @@
+//! The scan operator of ORC tables (`STORED AS ORC`), reading files with the `orc-rust`
+//! crate. Each output partition reads its group of files. A file's columns match the
+//! table's by position, as Hive matches them for files whose columns are named `_col0`,
+//! `_col1`, ...: each is cast to the table's declared type, and columns a file lacks are
+//! NULL. Partition-key values are appended per file.
+
+use std::fmt;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, new_null_array};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::project_schema;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::EquivalenceProperties;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
+use orc_rust::ArrowReaderBuilder;
+use orc_rust::projection::ProjectionMask;
+
+use super::leaf_exec::leaf_exec_methods;
+use super::text_scan::ScanFile;
+
+#[derive(Debug)]
+pub struct OrcScanExec {
+    /// Data columns followed by partition columns.
+    table_schema: SchemaRef,
+    data_columns: usize,
+    projection: Vec<usize>,
+    groups: Vec<Vec<ScanFile>>,
+    limit: Option<usize>,
+    properties: Arc<PlanProperties>,
+}
+
+impl OrcScanExec {
+    pub fn new(
+        table_schema: SchemaRef,
+        data_columns: usize,
+        projection: Option<&Vec<usize>>,
+        groups: Vec<Vec<ScanFile>>,
+        limit: Option<usize>,
+    ) -> Result<Self> {
+        let projection: Vec<usize> = projection
+            .cloned()
+            .unwrap_or_else(|| (0..table_schema.fields().len()).collect());
+        let output = project_schema(&table_schema, Some(&projection))?;
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(output),
+            Partitioning::UnknownPartitioning(groups.len().max(1)),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        Ok(OrcScanExec {
+            table_schema,
+            data_columns,
+            projection,
+            groups,
+            limit,
+            properties,
+        })
+    }
+}
+
+impl DisplayAs for OrcScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        let files: usize = self.groups.iter().map(Vec::len).sum();
+        write!(
+            f,
+            "OrcScanExec: files={files}, groups={}",
+            self.groups.len()
+        )?;
+        if let Some(limit) = self.limit {
+            write!(f, ", limit={limit}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for OrcScanExec {
+    leaf_exec_methods!("OrcScanExec");
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let output_schema = self.schema();
+        let job = OrcJob {
+            output_schema: output_schema.clone(),
+            table_schema: self.table_schema.clone(),
+            data_columns: self.data_columns,
+            projection: self.projection.clone(),
+            batch_size: context.session_config().batch_size(),
+            limit: self.limit,
+        };
+        let files = self.groups.get(partition).cloned().unwrap_or_default();
+        let mut builder = RecordBatchReceiverStreamBuilder::new(output_schema, 2);
+        let tx = builder.tx();
+        builder
+            .spawn_blocking(move || job.run(&files, |batch| tx.blocking_send(Ok(batch)).is_ok()));
+        Ok(builder.build())
+    }
+}
+
+struct OrcJob {
+    output_schema: SchemaRef,
+    table_schema: SchemaRef,
+    data_columns: usize,
+    projection: Vec<usize>,
+    batch_size: usize,
+    limit: Option<usize>,
+}
+
+impl OrcJob {
+    /// Reads the files, handing each batch to `emit` until it returns false or the limit is hit.
+    fn run(&self, files: &[ScanFile], mut emit: impl FnMut(RecordBatch) -> bool) -> Result<()> {
+        let mut remaining = self.limit.unwrap_or(usize::MAX);
+        for file in files {
+            let unreadable = |e: &dyn fmt::Display| {
+                DataFusionError::Execution(format!(
+                    "cannot read ORC file {}: {e}",
+                    file.path.display()
+                ))
+            };
+            let handle = std::fs::File::open(&file.path).map_err(|e| unreadable(&e))?;
+            let builder = ArrowReaderBuilder::try_new(handle).map_err(|e| unreadable(&e))?;
+            let root = builder.file_metadata().root_data_type();
+            let file_columns = root.children().len();
+            // The file's columns this scan reads, in file order. A scan of no data column
+            // (`count(*)`) still reads one, for the row count.
+            let mut read: Vec<usize> = self
+                .projection
+                .iter()
+                .copied()
+                .filter(|c| *c < self.data_columns.min(file_columns))
+                .collect();
+            read.sort_unstable();
+            read.dedup();
+            if read.is_empty() && file_columns > 0 {
+                read.push(0);
+            }
+            let indices: Vec<usize> = read
+                .iter()
+                .map(|c| root.children()[*c].data_type().column_index())
+                .collect();
+            let mask = ProjectionMask::roots(root, indices);
+            let reader = builder
+                .with_projection(mask)
+                .with_batch_size(self.batch_size)
+                .build();
+            for batch in reader {
+                let batch = batch.map_err(|e| unreadable(&e))?;
+                let batch = self.assemble(&batch, &read, file)?;
+                let batch = if batch.num_rows() > remaining {
+                    batch.slice(0, remaining)
+                } else {
+                    batch
+                };
+                remaining -= batch.num_rows();
+                if !emit(batch) || remaining == 0 {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The table's projected columns from a batch of the file's columns `read`.
+    fn assemble(
+        &self,
+        batch: &RecordBatch,
+        read: &[usize],
+        file: &ScanFile,
+    ) -> Result<RecordBatch> {
+        let rows = batch.num_rows();
+        let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.projection.len());
+        for column in &self.projection {
+            let target = self.table_schema.field(*column).data_type();
+            let array = if *column < self.data_columns {
+                match read.iter().position(|c| c == column) {
+                    Some(position) => cast(batch.column(position), target)?,
+                    None => new_null_array(target, rows),
+                }
+            } else {
+                file.partition_values
+                    .get(column - self.data_columns)
+                    .cloned()
+                    .unwrap_or(datafusion::common::ScalarValue::Null)
+                    .to_array_of_size(rows)?
+            };
+            columns.push(array);
+        }
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        Ok(RecordBatch::try_new_with_options(
+            self.output_schema.clone(),
+            columns,
+            &options,
+        )?)
+    }
+}
