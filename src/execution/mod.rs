@@ -6,6 +6,7 @@ pub mod commit;
 pub mod database;
 pub mod describe;
 pub mod dynamic_partition;
+pub mod file_scan;
 pub mod files;
 pub mod format;
 pub mod insert;

@@ -10,20 +10,15 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, new_null_array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::project_schema;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::EquivalenceProperties;
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
-};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use orc_rust::ArrowReaderBuilder;
 use orc_rust::projection::ProjectionMask;
 
+use super::file_scan::{ScanFile, fmt_scan, scan_properties};
 use super::leaf_exec::leaf_exec_methods;
-use super::text_scan::ScanFile;
 
 #[derive(Debug)]
 pub struct OrcScanExec {
@@ -44,16 +39,7 @@ impl OrcScanExec {
         groups: Vec<Vec<ScanFile>>,
         limit: Option<usize>,
     ) -> Result<Self> {
-        let projection: Vec<usize> = projection
-            .cloned()
-            .unwrap_or_else(|| (0..table_schema.fields().len()).collect());
-        let output = project_schema(&table_schema, Some(&projection))?;
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(output),
-            Partitioning::UnknownPartitioning(groups.len().max(1)),
-            EmissionType::Incremental,
-            Boundedness::Bounded,
-        ));
+        let (projection, properties) = scan_properties(&table_schema, projection, &groups)?;
         Ok(OrcScanExec {
             table_schema,
             data_columns,
@@ -67,16 +53,7 @@ impl OrcScanExec {
 
 impl DisplayAs for OrcScanExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        let files: usize = self.groups.iter().map(Vec::len).sum();
-        write!(
-            f,
-            "OrcScanExec: files={files}, groups={}",
-            self.groups.len()
-        )?;
-        if let Some(limit) = self.limit {
-            write!(f, ", limit={limit}")?;
-        }
-        Ok(())
+        fmt_scan(f, "OrcScanExec", &self.groups, self.limit)
     }
 }
 

@@ -23,6 +23,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 
 use super::commit::committed_files;
+use super::file_scan::ScanFile;
 use super::files::DataFile;
 use super::files::local_path;
 use super::format::TableFormat;
@@ -31,7 +32,7 @@ use super::partition_pruning::{metastore_filter, prune};
 use super::partition_values::partition_scalar;
 use super::scan_log::ScanLog;
 use super::table_lock::ReadLocks;
-use super::text_scan::{ScanFile, TextScanExec};
+use super::text_scan::TextScanExec;
 use crate::error::ApiaryError;
 use crate::types::HiveType;
 

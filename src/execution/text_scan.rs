@@ -7,26 +7,16 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::{ScalarValue, project_schema};
+use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::EquivalenceProperties;
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
-};
+use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
+use super::file_scan::{ScanFile, fmt_scan, scan_properties};
 use super::format::TextSerde;
 use super::leaf_exec::leaf_exec_methods;
 use super::text_decode::TextDecoder;
-
-/// A file to scan and the partition-key values of the partition it belongs to.
-#[derive(Debug, Clone)]
-pub struct ScanFile {
-    pub path: std::path::PathBuf,
-    pub partition_values: Vec<ScalarValue>,
-}
 
 #[derive(Debug)]
 pub struct TextScanExec {
@@ -49,16 +39,7 @@ impl TextScanExec {
         serde: TextSerde,
         limit: Option<usize>,
     ) -> Result<Self> {
-        let projection: Vec<usize> = projection
-            .cloned()
-            .unwrap_or_else(|| (0..table_schema.fields().len()).collect());
-        let output = project_schema(&table_schema, Some(&projection))?;
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(output),
-            Partitioning::UnknownPartitioning(groups.len().max(1)),
-            EmissionType::Incremental,
-            Boundedness::Bounded,
-        ));
+        let (projection, properties) = scan_properties(&table_schema, projection, &groups)?;
         Ok(TextScanExec {
             table_schema,
             data_columns,
@@ -73,16 +54,7 @@ impl TextScanExec {
 
 impl DisplayAs for TextScanExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        let files: usize = self.groups.iter().map(Vec::len).sum();
-        write!(
-            f,
-            "TextScanExec: files={files}, groups={}",
-            self.groups.len()
-        )?;
-        if let Some(limit) = self.limit {
-            write!(f, ", limit={limit}")?;
-        }
-        Ok(())
+        fmt_scan(f, "TextScanExec", &self.groups, self.limit)
     }
 }
 
