@@ -5,9 +5,7 @@
 
 use datafusion::dataframe::DataFrame;
 use datafusion::logical_expr::LogicalPlan;
-use datafusion::sql::sqlparser::ast::{
-    SelectItem, SetExpr, TableWithJoins, WildcardAdditionalOptions,
-};
+use datafusion::sql::sqlparser::ast::{SelectItem, SetExpr, WildcardAdditionalOptions};
 
 use super::insert::InsertTarget;
 use super::shared_source::{
@@ -16,11 +14,11 @@ use super::shared_source::{
 use crate::analyzer;
 use crate::driver::{Session, StatementOutput};
 use crate::error::{ApiaryError, Result};
-use crate::parser::{HiveStatement, Insert, parse_statement};
+use crate::parser::{HiveStatement, Insert, InsertSource, parse_statement};
 
 pub async fn multi_insert(
     session: &mut Session,
-    source: Vec<TableWithJoins>,
+    source: InsertSource,
     inserts: Vec<Insert>,
 ) -> Result<StatementOutput> {
     let targets = inserts
@@ -62,7 +60,7 @@ pub struct MultiInsertPlan {
 
 pub async fn plan(
     session: &Session,
-    source: Vec<TableWithJoins>,
+    source: InsertSource,
     inserts: &[Insert],
 ) -> Result<MultiInsertPlan> {
     let source = plan_source(session, source).await?;
@@ -101,12 +99,13 @@ pub async fn plan(
 }
 
 /// The logical plan of the FROM clause alone: the input of `SELECT * FROM source`.
-async fn plan_source(session: &Session, source: Vec<TableWithJoins>) -> Result<LogicalPlan> {
+async fn plan_source(session: &Session, source: InsertSource) -> Result<LogicalPlan> {
     let HiveStatement::Query(mut query) = parse_statement("SELECT *")? else {
         return Err(ApiaryError::Execution("SELECT * is not a query".into()));
     };
+    query.with = source.with;
     if let SetExpr::Select(select) = query.body.as_mut() {
-        select.from = source;
+        select.from = source.tables;
         select.projection = vec![SelectItem::Wildcard(WildcardAdditionalOptions::default())];
     }
     let mut plan = analyzer::plan_query(session, &query).await?;

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use apiary_metastore::KeyComparison;
-use datafusion::sql::sqlparser::ast::{Query, TableWithJoins};
+use datafusion::sql::sqlparser::ast::{Query, TableWithJoins, With};
 
 use crate::types::HiveType;
 
@@ -235,9 +235,17 @@ pub enum HiveStatement {
     /// `FROM source INSERT ... SELECT ... [INSERT ... SELECT ...]`: every insert's query has
     /// `source` as its FROM clause, and the source is read once for all of them.
     MultiInsert {
-        source: Vec<TableWithJoins>,
+        source: InsertSource,
         inserts: Vec<Insert>,
     },
     Set(SetCommand),
     Reset(Option<String>),
+}
+
+/// The FROM clause of a multi-insert, and the `WITH` before it (`WITH q AS (...) FROM q
+/// INSERT ...`), whose CTEs the FROM clause may name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InsertSource {
+    pub with: Option<With>,
+    pub tables: Vec<TableWithJoins>,
 }

@@ -151,7 +151,8 @@ impl HiveParser<'_> {
             ));
         };
         match word.keyword {
-            Keyword::SELECT | Keyword::WITH | Keyword::VALUES => self.parse_query_statement(),
+            Keyword::SELECT | Keyword::VALUES => self.parse_query_statement(),
+            Keyword::WITH => self.parse_with(),
             Keyword::CREATE => self.parse_create(),
             Keyword::DROP => self.parse_drop(),
             Keyword::ALTER => self.parse_alter(),

@@ -2,17 +2,53 @@
 //! (a multi-insert) and `FROM source SELECT ...` (a query). Each SELECT is written without a
 //! FROM clause; the parser gives it the statement's source.
 
-use datafusion::sql::sqlparser::ast::{Query, SetExpr, TableWithJoins};
+use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
+use datafusion::sql::sqlparser::ast::{Query, SetExpr, TableWithJoins, With};
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Token;
 use datafusion::sql::sqlparser::tokenizer::TokenWithSpan;
 
 use super::unescape::unescape_query_literals;
-use super::{HiveParser, HiveStatement, ParseError, ParseResult};
+use super::{HiveParser, HiveStatement, InsertSource, ParseError, ParseResult};
 
 impl HiveParser<'_> {
+    /// A statement starting with `WITH`: a query, or a FROM-first statement after its CTEs.
+    pub(super) fn parse_with(&mut self) -> ParseResult<HiveStatement> {
+        let start = self.parser.index();
+        self.expect_word("WITH")?;
+        let recursive = self.keyword(Keyword::RECURSIVE);
+        let mut ctes = self
+            .parser
+            .parse_comma_separated(Parser::parse_cte)
+            .map_err(ParseError::from_sqlparser)?;
+        // sqlparser reads `FROM name` after the last CTE (its FROM-first form); a FROM clause
+        // followed by INSERT or SELECT is read again here, whole.
+        if ctes.last_mut().and_then(|cte| cte.from.take()).is_none() {
+            while self.parser.index() > start {
+                self.parser.prev_token();
+            }
+            return self.parse_query_statement();
+        }
+        self.parser.prev_token();
+        self.parser.prev_token();
+        for cte in &mut ctes {
+            unescape_query_literals(&mut cte.query);
+            super::apply_hive_rewrites(&mut cte.query)?;
+        }
+        let with = With {
+            with_token: AttachedToken::empty(),
+            recursive,
+            cte_tables: ctes,
+        };
+        self.parse_from_first_after(Some(with))
+    }
+
     pub(super) fn parse_from_first(&mut self) -> ParseResult<HiveStatement> {
+        self.parse_from_first_after(None)
+    }
+
+    fn parse_from_first_after(&mut self, with: Option<With>) -> ParseResult<HiveStatement> {
         self.expect_word("FROM")?;
         let source = self.source()?;
         let token = self.peek();
@@ -20,6 +56,7 @@ impl HiveParser<'_> {
             Token::Word(w) if w.keyword == Keyword::SELECT => {
                 let mut query = self.query()?;
                 with_source(&mut query, &source, &token)?;
+                query.with = with;
                 return Ok(HiveStatement::Query(query));
             }
             Token::Word(w) if w.keyword == Keyword::INSERT => {}
@@ -35,9 +72,16 @@ impl HiveParser<'_> {
             let token = self.peek();
             let mut insert = self.insert_clause()?;
             with_source(&mut insert.query, &source, &token)?;
+            insert.query.with = with.clone();
             inserts.push(insert);
         }
-        Ok(HiveStatement::MultiInsert { source, inserts })
+        Ok(HiveStatement::MultiInsert {
+            source: InsertSource {
+                with,
+                tables: source,
+            },
+            inserts,
+        })
     }
 
     /// The FROM clause: tables and joins, with Hive's string escapes applied to its literals.

@@ -200,7 +200,8 @@ fn multi_insert_branches_share_the_from_clause() {
     ) else {
         panic!("not a multi-insert")
     };
-    assert_eq!(source.len(), 1);
+    assert_eq!(source.tables.len(), 1);
+    assert!(source.with.is_none());
     assert_eq!(inserts.len(), 2);
     assert!(inserts[0].overwrite && !inserts[1].overwrite);
     assert_eq!(inserts[1].table.to_string(), "b");

@@ -61,6 +61,8 @@ async fn run_test(suite: &Suite, name: &str) -> Result<TestReport> {
         let sql = suite.localize(&command.sql);
         let outcome = run_statement(&mut session, &sql, command.header).await;
         if command.kind == "config" {
+            // `reset` restores the defaults, not the harness's single reducer.
+            run_like_one_reducer(&mut session)?;
             continue;
         }
         let (actual, error) = match outcome {
@@ -91,16 +93,21 @@ async fn run_test(suite: &Suite, name: &str) -> Result<TestReport> {
 /// still run, so that tests not reading its table are measured.
 async fn initialize(suite: &Suite, session: &mut Session) -> Result<Vec<String>> {
     session.set("test.data.dir", &suite.data_dir().display().to_string())?;
-    // Hive's driver runs the tests with one reducer: rows reach LIMIT and the output in file
-    // order, and results do not vary with the machine's cores.
-    session.set("datafusion.execution.target_partitions", "1")?;
     let mut errors = Vec::new();
     for statement in split_statements(&suite.init_sql) {
         if let Err(e) = session.execute(&statement.text).await {
             errors.push(format!("INIT.sql line {}: {e}", statement.line));
         }
     }
+    // After INIT.sql, whose `reset` would undo it.
+    run_like_one_reducer(session)?;
     Ok(errors)
+}
+
+/// Hive's driver runs the tests with one reducer: rows reach LIMIT and the output in file
+/// order, and results do not vary with the machine's cores.
+fn run_like_one_reducer(session: &mut Session) -> Result<()> {
+    session.set("datafusion.execution.target_partitions", "1")
 }
 
 /// Runs one statement and renders its rows as the Hive CLI prints them; an error, a panic or
