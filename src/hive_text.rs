@@ -100,20 +100,22 @@ fn write_at_level(
     }
 }
 
-/// Nested strings are quoted in the CLI style.
+/// Nested strings, dates and timestamps are quoted in the CLI style, as Hive's JSON-like
+/// rendering of complex values quotes them.
 fn write_nested(out: &mut String, array: &dyn Array, row: usize, style: &Style<'_>, level: usize) {
-    let quoted = matches!(style, Style::Cli)
-        && !array.is_null(row)
-        && matches!(
-            array.data_type(),
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-        );
-    if quoted {
-        out.push('"');
-        write_json_escaped(out, string_value(array, row));
-        out.push('"');
-    } else {
-        write_at_level(out, array, row, style, level);
+    let cli_value = matches!(style, Style::Cli) && !array.is_null(row);
+    match array.data_type() {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View if cli_value => {
+            out.push('"');
+            write_json_escaped(out, string_value(array, row));
+            out.push('"');
+        }
+        DataType::Date32 | DataType::Date64 | DataType::Timestamp(..) if cli_value => {
+            out.push('"');
+            write_at_level(out, array, row, style, level);
+            out.push('"');
+        }
+        _ => write_at_level(out, array, row, style, level),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Hive's GROUP BY and DISTINCT results come out sorted by their keys (the shuffle sorts them
 //! on the way to the reducer), and users and scripts rely on it: `SELECT k, count(*) ... GROUP
 //! BY k` prints keys in order, and a LIMIT after it takes the smallest keys. This analyzer rule
-//! gives a query whose result is a grouping (through projections and limits, with no ORDER BY
+//! gives a query whose result is a grouping (through projections, filters, subquery aliases and
+//! limits, with no ORDER BY
 //! of its own) a sort on the group keys, NULLs first as in Hive. A windowed result comes out
 //! as Hive's windowing leaves it: sorted by the window's partition keys, then its order keys.
 
@@ -27,7 +28,11 @@ impl AnalyzerRule for SortedGroups {
 
 fn sort_result_groups(plan: LogicalPlan) -> Result<LogicalPlan> {
     match plan {
-        LogicalPlan::Projection(_) | LogicalPlan::Limit(_) => {
+        // Operators that keep their input's order: the grouping below them is the result's.
+        LogicalPlan::Projection(_)
+        | LogicalPlan::Limit(_)
+        | LogicalPlan::Filter(_)
+        | LogicalPlan::SubqueryAlias(_) => {
             let inputs = plan.inputs();
             let [input] = inputs.as_slice() else {
                 return Ok(plan);

@@ -39,6 +39,20 @@ pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
         {
             *expr = day_of_week(value.as_ref().clone());
         }
+        // Hive's `struct(a, b)` names its fields col1, col2, ...
+        if let Expr::Struct { values, fields } = expr
+            && fields.is_empty()
+        {
+            let mut args = Vec::with_capacity(values.len() * 2);
+            for (position, value) in values.drain(..).enumerate() {
+                args.push(Expr::value(Value::SingleQuotedString(format!(
+                    "col{}",
+                    position + 1
+                ))));
+                args.push(value);
+            }
+            *expr = call("named_struct", args);
+        }
         // `a RLIKE p` / `a REGEXP p`: a Java regex found anywhere in `a`.
         if let Expr::RLike {
             negated,

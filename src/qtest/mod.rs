@@ -138,11 +138,10 @@ async fn run_statement(
                 let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
                 lines.push(names.join("\t"));
             }
-            lines.extend(
-                rendered_rows(&batches)
-                    .into_iter()
-                    .map(|row| row.join("\t")),
-            );
+            // A value holding a newline prints as two lines, as in the CLI.
+            for row in rendered_rows(&batches) {
+                lines.extend(row.join("\t").split('\n').map(str::to_string));
+            }
             lines
         }
     })
