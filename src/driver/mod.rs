@@ -242,6 +242,12 @@ impl Session {
                 execution::show::tables(self, database.as_deref(), pattern.as_deref())
             }
             S::ShowCreateTable(name) => execution::show::create_table(self, &name),
+            S::ShowFunctions { pattern } => {
+                Ok(execution::show::functions(self, pattern.as_deref()))
+            }
+            S::DescribeFunction { name, extended } => {
+                Ok(execution::show::describe_function(self, &name, extended))
+            }
             S::ShowTblProperties { table, key } => {
                 execution::show::tblproperties(self, &table, key.as_deref())
             }

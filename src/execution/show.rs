@@ -1,4 +1,5 @@
-//! SHOW TABLES, SHOW CREATE TABLE, SHOW TBLPROPERTIES, SHOW COLUMNS, SHOW PARTITIONS.
+//! SHOW TABLES, SHOW CREATE TABLE, SHOW TBLPROPERTIES, SHOW COLUMNS, SHOW PARTITIONS,
+//! SHOW FUNCTIONS, DESCRIBE FUNCTION.
 
 use std::fmt::Write;
 
@@ -9,6 +10,7 @@ use super::results::{single_column, string_table};
 use crate::analysis_err;
 use crate::driver::{Session, StatementOutput};
 use crate::error::Result;
+use crate::functions::{self, function_names};
 use crate::parser::TableName;
 
 pub fn tables(
@@ -32,6 +34,19 @@ pub fn tables(
     names.dedup();
     names.retain(|n| pattern.is_none_or(|p| hive_pattern_matches(p, n)));
     Ok(single_column("tab_name", names))
+}
+
+pub fn functions(session: &Session, pattern: Option<&str>) -> StatementOutput {
+    let mut names = function_names(&session.ctx.state());
+    names.retain(|n| pattern.is_none_or(|p| hive_pattern_matches(p, n)));
+    single_column("tab_name", names)
+}
+
+pub fn describe_function(session: &Session, name: &str, extended: bool) -> StatementOutput {
+    single_column(
+        "tab_name",
+        functions::describe_function(&session.ctx.state(), name, extended),
+    )
 }
 
 pub fn tblproperties(

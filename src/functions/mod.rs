@@ -2,6 +2,7 @@
 //! session. This is the start of the Hive function library.
 
 mod array_function;
+mod catalog;
 mod concat_ws;
 mod conv;
 mod date_format;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use datafusion::execution::context::SessionContext;
 use datafusion::functions_nested::make_array::make_array_udf;
 
+pub use catalog::{describe_function, function_names};
 use numeric_aggregate::StringsAsDouble;
 pub use parse_url::udf as parse_url_udf;
 

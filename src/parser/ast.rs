@@ -178,6 +178,15 @@ pub enum HiveStatement {
         database: Option<String>,
         pattern: Option<String>,
     },
+    /// `SHOW FUNCTIONS [[LIKE] 'pattern']`
+    ShowFunctions {
+        pattern: Option<String>,
+    },
+    /// `DESCRIBE FUNCTION [EXTENDED] name`
+    DescribeFunction {
+        name: String,
+        extended: bool,
+    },
     ShowCreateTable(TableName),
     ShowTblProperties {
         table: TableName,

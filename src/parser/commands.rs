@@ -72,6 +72,10 @@ impl HiveParser<'_> {
             let pattern = self.like_pattern()?;
             return Ok(HiveStatement::ShowTables { database, pattern });
         }
+        if self.word("FUNCTIONS") {
+            let pattern = self.like_pattern()?;
+            return Ok(HiveStatement::ShowFunctions { pattern });
+        }
         if self.words(&["CREATE", "TABLE"]) {
             return Ok(HiveStatement::ShowCreateTable(self.table_name()?));
         }
@@ -133,6 +137,19 @@ impl HiveParser<'_> {
                 name: self.identifier()?,
                 extended,
             });
+        }
+        if self.word("FUNCTION") {
+            let extended = self.word("EXTENDED");
+            let token = self.next();
+            let name = match token.token {
+                Token::Word(word) => word.value,
+                Token::SingleQuotedString(text) | Token::DoubleQuotedString(text) => text,
+                Token::EOF => {
+                    return Err(self.error_at(&token, "expected a function name".into()));
+                }
+                other => other.to_string(),
+            };
+            return Ok(HiveStatement::DescribeFunction { name, extended });
         }
         let detail = if self.word("EXTENDED") {
             DescribeDetail::Extended

@@ -1,0 +1,200 @@
+//! What `SHOW FUNCTIONS` lists and `DESCRIBE FUNCTION` says: the session's scalar, aggregate
+//! and window functions, Hive's table-generating functions, and the Hive functions Apiary
+//! plans by rewriting (`if`, `size`, ...). Apiary's own Hive functions are described here;
+//! DataFusion's carry their own documentation.
+
+use datafusion::execution::session_state::SessionState;
+use datafusion::logical_expr::Documentation;
+
+/// `(name, usage, description)` of the Hive functions Apiary adds or gives Hive's meaning.
+const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
+    (
+        "array",
+        "array(n0, n1...)",
+        "Creates an array with the given elements",
+    ),
+    (
+        "collect_list",
+        "collect_list(x)",
+        "Returns a list of objects with duplicates (NULLs skipped)",
+    ),
+    (
+        "collect_set",
+        "collect_set(x)",
+        "Returns a set of objects with duplicate elements eliminated (NULLs skipped)",
+    ),
+    (
+        "concat_ws",
+        "concat_ws(separator, [string | array(string)]+)",
+        "returns the concatenation of the strings separated by the separator; array arguments contribute their elements and NULLs are skipped",
+    ),
+    (
+        "conv",
+        "conv(num, from_base, to_base)",
+        "convert num from from_base to to_base",
+    ),
+    (
+        "date_format",
+        "date_format(date/timestamp/string, fmt)",
+        "converts a date/timestamp/string to a value of string in the format specified by the java date format fmt",
+    ),
+    (
+        "day",
+        "day(param)",
+        "Returns the day of the month of date/timestamp, or day component of interval",
+    ),
+    (
+        "dayofmonth",
+        "dayofmonth(param)",
+        "Returns the day of the month of date/timestamp, or day component of interval",
+    ),
+    (
+        "dayofweek",
+        "dayofweek(param)",
+        "Returns the day of the week of date/timestamp (1 = Sunday, 2 = Monday, ..., 7 = Saturday)",
+    ),
+    (
+        "explode",
+        "explode(a)",
+        "separates the elements of array a into multiple rows, or the elements of a map into multiple rows and columns",
+    ),
+    (
+        "format_number",
+        "format_number(X, D or F)",
+        "Formats the number X to a format like '#,###,###.##', rounded to D decimal places, Or Uses the format specified F to format",
+    ),
+    (
+        "get_json_object",
+        "get_json_object(json_txt, path)",
+        "Extract a json object from path",
+    ),
+    (
+        "if",
+        "if(expr1,expr2,expr3)",
+        "If expr1 is TRUE (expr1 <> 0 and expr1 <> NULL) then IF() returns expr2; otherwise it returns expr3",
+    ),
+    (
+        "inline",
+        "inline( ARRAY( STRUCT()[,STRUCT()] )",
+        "explodes an array of structs into a table",
+    ),
+    (
+        "json_tuple",
+        "json_tuple(jsonStr, p1, p2, ..., pn)",
+        "like get_json_object, but it takes multiple names and return a tuple",
+    ),
+    (
+        "months_between",
+        "months_between(date1, date2)",
+        "returns number of months between dates date1 and date2",
+    ),
+    (
+        "parse_url",
+        "parse_url(url, partToExtract[, key])",
+        "extracts a part from a URL",
+    ),
+    (
+        "parse_url_tuple",
+        "parse_url_tuple(url, partname1, partname2, ..., partnameN)",
+        "extracts N (N>=1) parts from a URL",
+    ),
+    ("pmod", "a pmod b", "Compute the positive modulo"),
+    (
+        "posexplode",
+        "posexplode(a)",
+        "behaves like explode for arrays, but includes the position of items in the original array",
+    ),
+    ("size", "size(a)", "Returns the size of a, -1 for NULL"),
+    (
+        "sort_array",
+        "sort_array(array(obj1, obj2,...))",
+        "Sorts the input array in ascending order according to the natural ordering of the array elements",
+    ),
+    (
+        "split",
+        "split(str, regex)",
+        "Splits str around occurances that match regex",
+    ),
+    (
+        "stack",
+        "stack(n, cols...)",
+        "turns k columns into n rows of size k/n each",
+    ),
+    (
+        "std",
+        "std(x)",
+        "Returns the standard deviation of a set of numbers",
+    ),
+    (
+        "stddev",
+        "stddev(x)",
+        "Returns the standard deviation of a set of numbers",
+    ),
+    (
+        "variance",
+        "variance(x)",
+        "Returns the variance of a set of numbers",
+    ),
+];
+
+/// Every function name, lower-case and sorted.
+pub fn function_names(state: &SessionState) -> Vec<String> {
+    let mut names: Vec<String> = state
+        .scalar_functions()
+        .keys()
+        .chain(state.aggregate_functions().keys())
+        .chain(state.window_functions().keys())
+        .cloned()
+        .chain(HIVE_FUNCTIONS.iter().map(|(name, _, _)| name.to_string()))
+        .map(|name| name.to_lowercase())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The lines of `DESCRIBE FUNCTION [EXTENDED] name`.
+pub fn describe_function(state: &SessionState, name: &str, extended: bool) -> Vec<String> {
+    let name = name.to_lowercase();
+    if let Some((_, usage, description)) = HIVE_FUNCTIONS.iter().find(|(n, _, _)| *n == name) {
+        return vec![format!("{usage} - {description}")];
+    }
+    let (documentation, aliases) = if let Some(f) = state.scalar_functions().get(&name) {
+        (f.documentation(), f.aliases().to_vec())
+    } else if let Some(f) = state.aggregate_functions().get(&name) {
+        (f.documentation(), f.aliases().to_vec())
+    } else if let Some(f) = state.window_functions().get(&name) {
+        (f.documentation(), f.aliases().to_vec())
+    } else {
+        return vec![format!("Function '{name}' does not exist.")];
+    };
+    let Some(documentation) = documentation else {
+        return vec![format!("There is no documentation for function '{name}'")];
+    };
+    let mut lines = vec![format!(
+        "{} - {}",
+        documentation.syntax_example, documentation.description
+    )];
+    if extended {
+        extended_lines(documentation, &aliases, &mut lines);
+    }
+    lines
+}
+
+fn extended_lines(documentation: &Documentation, aliases: &[String], lines: &mut Vec<String>) {
+    if !aliases.is_empty() {
+        lines.push(format!("Synonyms: {}", aliases.join(", ")));
+    }
+    for (argument, meaning) in documentation.arguments.iter().flatten() {
+        lines.push(format!("  {argument}: {meaning}"));
+    }
+    if let Some(example) = &documentation.sql_example {
+        lines.push("Example:".to_string());
+        lines.extend(
+            example
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("```"))
+                .map(|line| format!("  {line}")),
+        );
+    }
+}
