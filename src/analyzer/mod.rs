@@ -4,6 +4,7 @@
 
 mod context_provider;
 mod hive_arithmetic;
+mod hive_indexing;
 mod lateral_view;
 mod table_generators;
 
@@ -29,6 +30,7 @@ use crate::execution::table_provider::HiveTableProvider;
 use crate::parser::{HiveStatement, parse_statement};
 use context_provider::ResolvedContext;
 pub use hive_arithmetic::HiveArithmetic;
+pub use hive_indexing::HiveIndexing;
 
 /// Views may name views; a chain this deep is a cycle.
 const MAX_VIEW_DEPTH: usize = 32;

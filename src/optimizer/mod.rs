@@ -84,11 +84,10 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .with_default_features()
         .with_analyzer_rules(analyzer_rules)
         .with_optimizer_rules(rules);
-    // Hive's arithmetic operand types are chosen as the SQL is planned.
-    builder
-        .expr_planners()
-        .get_or_insert_with(Vec::new)
-        .insert(0, Arc::new(crate::analyzer::HiveArithmetic));
+    // Hive's arithmetic operand types and array subscripts are settled as the SQL is planned.
+    let planners = builder.expr_planners().get_or_insert_with(Vec::new);
+    planners.insert(0, Arc::new(crate::analyzer::HiveArithmetic));
+    planners.insert(0, Arc::new(crate::analyzer::HiveIndexing));
     builder.build()
 }
 

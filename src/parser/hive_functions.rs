@@ -15,10 +15,10 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, CaseWhen, CastKind, DataType, DateTimeField, DuplicateTreatment, Expr,
-    Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
-    ObjectName, ObjectNamePart, UnaryOperator, Value, ValueWithSpan, VisitMut, WindowSpec,
-    WindowType, visit_expressions_mut,
+    AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, DateTimeField, DuplicateTreatment,
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    ObjectName, ObjectNamePart, Subscript, UnaryOperator, Value, ValueWithSpan, VisitMut,
+    WindowSpec, WindowType, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::tokenizer::Span;
 
@@ -38,6 +38,17 @@ pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
         } = expr
         {
             *expr = day_of_week(value.as_ref().clone());
+        }
+        // `f(x).field`, `a[0].field`: a struct field after an expression, which DataFusion
+        // reads as a named subscript.
+        if let Expr::CompoundFieldAccess { access_chain, .. } = expr {
+            for access in access_chain.iter_mut() {
+                if let AccessExpr::Dot(Expr::Identifier(field)) = access {
+                    *access = AccessExpr::Subscript(Subscript::Index {
+                        index: Expr::value(Value::SingleQuotedString(field.value.clone())),
+                    });
+                }
+            }
         }
         // Hive's `struct(a, b)` names its fields col1, col2, ...
         if let Expr::Struct { values, fields } = expr
