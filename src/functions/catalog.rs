@@ -98,7 +98,93 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "parse_url_tuple(url, partname1, partname2, ..., partnameN)",
         "extracts N (N>=1) parts from a URL",
     ),
+    (
+        "datediff",
+        "datediff(date1, date2)",
+        "Returns the number of days between date1 and date2",
+    ),
+    (
+        "date_add",
+        "date_add(start_date, num_days)",
+        "Returns the date that is num_days after start_date.",
+    ),
+    (
+        "date_sub",
+        "date_sub(start_date, num_days)",
+        "Returns the date that is num_days before start_date.",
+    ),
+    (
+        "hour",
+        "hour(param)",
+        "Returns the hour componemnt of the string/timestamp/interval",
+    ),
+    (
+        "isnotnull",
+        "isnotnull a",
+        "Returns true if a is not NULL and false otherwise",
+    ),
+    (
+        "isnull",
+        "isnull a",
+        "Returns true if a is NULL and false otherwise",
+    ),
+    (
+        "lcase",
+        "lcase(str)",
+        "Returns str with all characters changed to lowercase",
+    ),
+    (
+        "locate",
+        "locate(substr, str)",
+        "Returns the position of the first occurance of substr in str",
+    ),
+    (
+        "minute",
+        "minute(param)",
+        "Returns the minute component of the string/timestamp/interval",
+    ),
+    (
+        "month",
+        "month(param)",
+        "Returns the month component of the date/timestamp/interval",
+    ),
+    (
+        "percentile",
+        "percentile(expr, pc)",
+        "Returns the percentile(s) of expr at pc (range: [0,1]).pc can be a double or double array",
+    ),
+    (
+        "percentile_approx",
+        "percentile_approx(expr, pc, [nb])",
+        "For very large data, computes an approximate percentile value from a histogram, using the optional argument [nb] as the number of histogram bins to use. A higher value of nb results in a more accurate approximation, at the cost of higher memory usage.",
+    ),
     ("pmod", "a pmod b", "Compute the positive modulo"),
+    (
+        "quarter",
+        "quarter(date/timestamp/string)",
+        "Returns the quarter of the year for date, in the range 1 to 4.",
+    ),
+    (
+        "second",
+        "second(date)",
+        "Returns the second component of the string/timestamp/interval",
+    ),
+    ("space", "space(n)", "returns n spaces"),
+    (
+        "ucase",
+        "ucase(str)",
+        "Returns str with all characters changed to uppercase",
+    ),
+    (
+        "weekofyear",
+        "weekofyear(date)",
+        "Returns the week of the year of the given date. A week is considered to start on a Monday and week 1 is the first week with >3 days.",
+    ),
+    (
+        "year",
+        "year(param)",
+        "Returns the year component of the date/timestamp/interval",
+    ),
     (
         "posexplode",
         "posexplode(a)",

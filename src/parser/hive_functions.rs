@@ -16,9 +16,9 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
     AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, DateTimeField, DuplicateTreatment,
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
-    ObjectName, ObjectNamePart, Subscript, UnaryOperator, Value, ValueWithSpan, VisitMut,
-    WindowSpec, WindowType, visit_expressions_mut,
+    ExactNumberInfo, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
+    FunctionArguments, Ident, ObjectName, ObjectNamePart, Subscript, UnaryOperator, Value,
+    ValueWithSpan, VisitMut, WindowSpec, WindowType, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::tokenizer::Span;
 
@@ -94,6 +94,8 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
     let renamed = match name.as_str() {
         "variance" => Some("var_pop"),
         "std" | "stddev" => Some("stddev_pop"),
+        "ucase" => Some("upper"),
+        "lcase" => Some("lower"),
         _ => None,
     };
     if let Some(renamed) = renamed {
@@ -103,10 +105,36 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
     if matches!(name.as_str(), "lag" | "lead") {
         return offset_with_expression_default(function, name == "lag");
     }
-    if function.over.is_some() && !matches!(name.as_str(), "collect_list" | "collect_set") {
+    let windowed_aggregate = matches!(
+        name.as_str(),
+        "collect_list" | "collect_set" | "percentile" | "percentile_approx"
+    );
+    if function.over.is_some() && !windowed_aggregate {
         return None;
     }
+    if let Some(rewritten) = super::hive_dates::rewrite_date_function(&name, function) {
+        return Some(rewritten);
+    }
     match name.as_str() {
+        "isnull" | "isnotnull" => {
+            let [value] = plain_args(function)?;
+            Some(if name == "isnull" {
+                Expr::IsNull(Box::new(value))
+            } else {
+                Expr::IsNotNull(Box::new(value))
+            })
+        }
+        "space" => {
+            let [count] = plain_args(function)?;
+            Some(call("repeat", vec![string(" "), count]))
+        }
+        "locate" => {
+            let [needle, haystack] = plain_args(function)?;
+            Some(call("strpos", vec![haystack, needle]))
+        }
+        // percentile(x, p) is the exact, interpolated percentile; percentile(x, array(p, q))
+        // an array of them. percentile_approx estimates (DataFusion's t-digest).
+        "percentile" | "percentile_approx" => percentile(function, name == "percentile"),
         "dayofweek" => {
             let [date] = plain_args(function)?;
             Some(day_of_week(date))
@@ -256,27 +284,68 @@ fn day_of_week(value: Expr) -> Expr {
 fn size(collection: Expr) -> Expr {
     let minus_one = Expr::UnaryOp {
         op: UnaryOperator::Minus,
-        expr: Box::new(Expr::value(Value::Number("1".into(), false))),
+        expr: Box::new(number(1)),
     };
-    Expr::Cast {
-        kind: CastKind::Cast,
-        expr: Box::new(call(
+    cast_to(
+        call(
             "coalesce",
             vec![
-                Expr::Cast {
-                    kind: CastKind::Cast,
-                    expr: Box::new(call("cardinality", vec![collection])),
-                    data_type: DataType::Int(None),
-                    array: false,
-                    format: None,
-                },
+                cast_to(call("cardinality", vec![collection]), DataType::Int(None)),
                 minus_one,
             ],
-        )),
-        data_type: DataType::Int(None),
+        ),
+        DataType::Int(None),
+    )
+}
+
+fn percentile(function: &Function, exact: bool) -> Option<Expr> {
+    let mut args = plain_arg_list(function)?;
+    if args.len() < 2 || (exact && args.len() != 2) {
+        return None;
+    }
+    let value = args.remove(0);
+    let fractions = args.remove(0);
+    let aggregate = if exact {
+        "percentile_cont"
+    } else {
+        "approx_percentile_cont"
+    };
+    let one = |fraction: Expr| {
+        let mut call_args = vec![value.clone(), fraction];
+        call_args.extend(args.iter().cloned());
+        let mut computed = call(aggregate, call_args);
+        if let Expr::Function(f) = &mut computed {
+            f.over.clone_from(&function.over);
+            f.filter.clone_from(&function.filter);
+        }
+        cast_to(computed, DataType::Double(ExactNumberInfo::None))
+    };
+    match &fractions {
+        Expr::Function(list) if list.name.to_string().eq_ignore_ascii_case("array") => {
+            let fractions = plain_arg_list(list)?;
+            Some(call("array", fractions.into_iter().map(one).collect()))
+        }
+        _ => Some(one(fractions)),
+    }
+}
+
+/// `CAST(expr AS data_type)`.
+pub(super) fn cast_to(expr: Expr, data_type: DataType) -> Expr {
+    Expr::Cast {
+        kind: CastKind::Cast,
+        expr: Box::new(expr),
+        data_type,
         array: false,
         format: None,
     }
+}
+
+pub(super) fn number(value: i64) -> Expr {
+    Expr::value(Value::Number(value.to_string(), false))
+}
+
+pub(super) fn string(value: &str) -> Expr {
+    Expr::value(Value::SingleQuotedString(value.to_string()))
 }
 
 /// `name(args)`, a plain function call.

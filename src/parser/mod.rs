@@ -11,6 +11,7 @@ mod ddl;
 mod dialect;
 mod grouping_sets;
 mod hive_clauses;
+mod hive_dates;
 mod hive_functions;
 mod lateral_view_alias;
 mod multi_insert;
