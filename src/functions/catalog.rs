@@ -14,6 +14,11 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "Creates an array with the given elements",
     ),
     (
+        "bround",
+        "bround(x[, d])",
+        "Round x to d decimal places using HALF_EVEN rounding mode.",
+    ),
+    (
         "collect_list",
         "collect_list(x)",
         "Returns a list of objects with duplicates (NULLs skipped)",
@@ -159,6 +164,16 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "For very large data, computes an approximate percentile value from a histogram, using the optional argument [nb] as the number of histogram bins to use. A higher value of nb results in a more accurate approximation, at the cost of higher memory usage.",
     ),
     ("pmod", "a pmod b", "Compute the positive modulo"),
+    (
+        "printf",
+        "printf(String format, Obj... args)",
+        "function that can format strings according to printf-style format strings",
+    ),
+    (
+        "regexp_extract",
+        "regexp_extract(str, regexp[, idx])",
+        "extracts a group that matches regexp",
+    ),
     (
         "quarter",
         "quarter(date/timestamp/string)",

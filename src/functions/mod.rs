@@ -2,6 +2,7 @@
 //! session. This is the start of the Hive function library.
 
 mod array_function;
+mod bround;
 mod catalog;
 mod concat_ws;
 mod conv;
@@ -12,6 +13,9 @@ pub mod json;
 mod months_between;
 mod numeric_aggregate;
 mod parse_url;
+mod printf;
+mod regex_cache;
+mod regexp_extract;
 mod split;
 
 use std::sync::Arc;
@@ -31,6 +35,7 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     // Hive's array(a, b, ...) constructor is DataFusion's make_array.
     let array = make_array_udf().as_ref().clone().with_aliases(["array"]);
     ctx.register_udf(array);
+    ctx.register_udf(bround::udf());
     ctx.register_udf(concat_ws::udf());
     ctx.register_udf(conv::udf());
     ctx.register_udf(date_format::udf());
@@ -38,6 +43,8 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     ctx.register_udf(json::get_json_object_udf());
     ctx.register_udf(months_between::udf());
     ctx.register_udf(parse_url::udf());
+    ctx.register_udf(printf::udf());
+    ctx.register_udf(regexp_extract::udf());
     ctx.register_udf(split::udf());
     for name in NUMERIC_AGGREGATES {
         if let Some(aggregate) = ctx.state().aggregate_functions().get(*name).cloned() {

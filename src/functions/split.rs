@@ -7,11 +7,11 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, ListBuilder, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field};
 use datafusion::common::cast::as_string_array;
-use datafusion::common::{Result, exec_datafusion_err, exec_err};
+use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
-use regex::Regex;
 
 use super::array_function::ArrayFunction;
+use super::regex_cache::RegexCache;
 
 pub fn udf() -> ScalarUDF {
     ArrayFunction::udf(
@@ -33,23 +33,15 @@ fn evaluate(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     let texts = as_string_array(&arrays[0])?;
     let patterns = as_string_array(&arrays[1])?;
     let mut out = ListBuilder::new(StringBuilder::new());
-    // The pattern is usually the same on every row: compile it once.
-    let mut compiled: Option<(String, Regex)> = None;
+    let mut regexes = RegexCache::default();
     for row in 0..rows {
         if texts.is_null(row) || patterns.is_null(row) {
             out.append_null();
             continue;
         }
-        let pattern = patterns.value(row);
-        if compiled.as_ref().is_none_or(|(p, _)| p != pattern) {
-            let regex = Regex::new(pattern)
-                .map_err(|e| exec_datafusion_err!("split: bad regex '{pattern}': {e}"))?;
-            compiled = Some((pattern.to_string(), regex));
-        }
-        if let Some((_, regex)) = &compiled {
-            for piece in regex.split(texts.value(row)) {
-                out.values().append_value(piece);
-            }
+        let regex = regexes.get(patterns.value(row), "split")?;
+        for piece in regex.split(texts.value(row)) {
+            out.values().append_value(piece);
         }
         out.append(true);
     }
