@@ -3,13 +3,16 @@
 //!
 //! - a string operand is read as DOUBLE (`'1.5' + 1` is `2.5`; `'x' + 1` is NULL);
 //! - DECIMAL with FLOAT, DOUBLE or a string is DOUBLE arithmetic, as Hive falls back to
-//!   DOUBLE whenever an operand is not an exact number.
+//!   DOUBLE whenever an operand is not an exact number;
+//! - DECIMAL `*` and `/` take Hive's result precision and scale ([`super::hive_decimal`]).
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
-use datafusion::logical_expr::{Expr, ExprSchemable, cast};
+use datafusion::logical_expr::{Expr, ExprSchemable, Operator, cast};
 use datafusion::sql::sqlparser::ast::BinaryOperator;
+
+use super::hive_decimal::{decimal_arithmetic, is_decimal};
 
 #[derive(Debug, Default)]
 pub struct HiveArithmetic;
@@ -38,6 +41,26 @@ impl ExprPlanner for HiveArithmetic {
             return Ok(PlannerResult::Original(expr));
         };
         let RawBinaryExpr { op, left, right } = expr;
+        let exact_op = match op {
+            BinaryOperator::Multiply => Some(Operator::Multiply),
+            BinaryOperator::Divide => Some(Operator::Divide),
+            _ => None,
+        };
+        if let Some(exact_op) = exact_op
+            && let Some(decimal) =
+                decimal_arithmetic(&left, &left_type, exact_op, &right, &right_type)
+        {
+            return Ok(PlannerResult::Planned(decimal));
+        }
+        // `int / int` is a DOUBLE division in Hive: typed so here, so that the expression
+        // around it sees a DOUBLE (`decimal * (int / 2)` is DOUBLE arithmetic).
+        if op == BinaryOperator::Divide && left_type.is_integer() && right_type.is_integer() {
+            return Ok(PlannerResult::Original(RawBinaryExpr {
+                op,
+                left: cast(left, DataType::Float64),
+                right: cast(right, DataType::Float64),
+            }));
+        }
         let (left, right) = match operand_types(&left_type, &right_type) {
             Some(DataType::Float64) => (as_double(left, &left_type), as_double(right, &right_type)),
             _ => (left, right),
@@ -67,16 +90,6 @@ fn is_string(data_type: &DataType) -> bool {
     matches!(
         data_type,
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-    )
-}
-
-fn is_decimal(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::Decimal32(..)
-            | DataType::Decimal64(..)
-            | DataType::Decimal128(..)
-            | DataType::Decimal256(..)
     )
 }
 

@@ -4,6 +4,7 @@
 
 mod context_provider;
 mod hive_arithmetic;
+mod hive_decimal;
 mod hive_indexing;
 mod lateral_view;
 mod table_generators;

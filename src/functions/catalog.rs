@@ -19,6 +19,16 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "Round x to d decimal places using HALF_EVEN rounding mode.",
     ),
     (
+        "ceil",
+        "ceil(x)",
+        "Find the smallest integer not smaller than x (a BIGINT, or a DECIMAL with scale 0)",
+    ),
+    (
+        "ceiling",
+        "ceiling(x)",
+        "Find the smallest integer not smaller than x (a BIGINT, or a DECIMAL with scale 0)",
+    ),
+    (
         "collect_list",
         "collect_list(x)",
         "Returns a list of objects with duplicates (NULLs skipped)",
@@ -62,6 +72,11 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "explode",
         "explode(a)",
         "separates the elements of array a into multiple rows, or the elements of a map into multiple rows and columns",
+    ),
+    (
+        "floor",
+        "floor(x)",
+        "Find the largest integer not greater than x (a BIGINT, or a DECIMAL with scale 0)",
     ),
     (
         "format_number",

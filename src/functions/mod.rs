@@ -4,6 +4,7 @@
 mod array_function;
 mod bround;
 mod catalog;
+mod ceil_floor;
 mod concat_ws;
 mod conv;
 mod date_format;
@@ -36,6 +37,8 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     let array = make_array_udf().as_ref().clone().with_aliases(["array"]);
     ctx.register_udf(array);
     ctx.register_udf(bround::udf());
+    ctx.register_udf(ceil_floor::ceil_udf());
+    ctx.register_udf(ceil_floor::floor_udf());
     ctx.register_udf(concat_ws::udf());
     ctx.register_udf(conv::udf());
     ctx.register_udf(date_format::udf());

@@ -3,7 +3,8 @@
 //! DataFusion's type coercion, so that the DOUBLE it chooses shapes the types around it, and
 //! rewrites `a / b` into
 //! `CAST(a AS DOUBLE) / NULLIF(CAST(b AS DOUBLE), 0)` for integers and `a / NULLIF(b, 0)` for
-//! other numbers. Hive's integer division is `DIV`, which stays as it is.
+//! other numbers. Hive's integer division is `DIV`, which stays as it is. `a % b` with a zero
+//! divisor is NULL too: it becomes `a % NULLIF(b, 0)`.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
@@ -29,14 +30,13 @@ impl AnalyzerRule for HiveDivision {
 }
 
 fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
-    let Expr::BinaryExpr(BinaryExpr {
-        left,
-        op: Operator::Divide,
-        right,
-    }) = &expr
-    else {
+    let Expr::BinaryExpr(BinaryExpr { left, op, right }) = &expr else {
         return Ok(Transformed::no(expr));
     };
+    let op = *op;
+    if !matches!(op, Operator::Divide | Operator::Modulo) {
+        return Ok(Transformed::no(expr));
+    }
     let (Ok(left_type), Ok(right_type)) = (left.get_type(schema), right.get_type(schema)) else {
         return Ok(Transformed::no(expr));
     };
@@ -45,7 +45,8 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     if rewritten || !left_type.is_numeric() || !right_type.is_numeric() {
         return Ok(Transformed::no(expr));
     }
-    let (left, right, divisor_type) = if left_type.is_integer() && right_type.is_integer() {
+    let integers = left_type.is_integer() && right_type.is_integer();
+    let (left, right, divisor_type) = if integers && op == Operator::Divide {
         (
             cast(left.as_ref().clone(), DataType::Float64),
             cast(right.as_ref().clone(), DataType::Float64),
@@ -57,7 +58,7 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     let zero = ScalarValue::new_zero(&divisor_type)?;
     Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(
         Box::new(left),
-        Operator::Divide,
+        op,
         Box::new(nullif(right, lit(zero))),
     ))))
 }
@@ -66,9 +67,10 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
 mod tests {
     #[tokio::test]
     async fn integer_division_is_fractional_and_zero_divisors_give_null() {
-        let text =
-            super::super::run_with_rules("select 3 / 2 a, 1 / 0 is null b, 1.5 / 0.0 is null c")
-                .await;
-        assert!(text.contains("| 1.5 | true | true |"), "{text}");
+        let text = super::super::run_with_rules(
+            "select 3 / 2 a, 1 / 0 is null b, 1.5 / 0.0 is null c, 5 % 0 is null d, 5 % 3 e",
+        )
+        .await;
+        assert!(text.contains("| 1.5 | true | true | true | 2 |"), "{text}");
     }
 }

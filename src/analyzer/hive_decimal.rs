@@ -1,0 +1,138 @@
+//! Hive's result types for DECIMAL `*` and `/` (with integer columns read as DECIMAL(3,0),
+//! DECIMAL(5,0), DECIMAL(10,0) or DECIMAL(19,0) by width, and integer constants with the
+//! digits they have):
+//!
+//! - `a * b`: precision p1 + p2 + 1, scale s1 + s2;
+//! - `a / b`: scale max(6, s1 + p2 + 1), precision p1 - s1 + s2 + scale;
+//!
+//! and past 38 digits of precision, the scale gives way to the integer digits down to a scale
+//! of min(scale, 6). DataFusion (through arrow) sizes these results differently: it keeps the
+//! full multiplication scale, and divides to only s1 + 4 decimals. The operation therefore
+//! runs on 256-bit decimals wide enough for Hive's scale, and the result is rounded (half up,
+//! as Hive rounds) to Hive's type.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
+use datafusion::logical_expr::{BinaryExpr, Expr, Operator, cast};
+
+const MAX_PRECISION: u8 = 38;
+/// Digits a 256-bit decimal holds.
+const WIDE_PRECISION: u8 = 76;
+/// The digits arrow adds to the dividend's scale in a decimal division.
+const DIVISION_EXTRA_SCALE: i8 = 4;
+/// Digits computed past Hive's scale, so that rounding to it sees what follows.
+const GUARD_DIGITS: i8 = 2;
+
+/// `left op right` with Hive's DECIMAL result type, when `op` is `*` or `/` and the operands
+/// are DECIMALs or integers, at least one of them a DECIMAL.
+pub fn decimal_arithmetic(
+    left: &Expr,
+    left_type: &DataType,
+    op: Operator,
+    right: &Expr,
+    right_type: &DataType,
+) -> Option<Expr> {
+    if !matches!(op, Operator::Multiply | Operator::Divide) {
+        return None;
+    }
+    if !(is_decimal(left_type) || is_decimal(right_type)) {
+        return None;
+    }
+    let (p1, s1) = decimal_shape(left, left_type)?;
+    let (p2, s2) = decimal_shape(right, right_type)?;
+    let (precision, scale, left_scale) = if op == Operator::Multiply {
+        let (p, s) = fit(
+            i32::from(p1) + i32::from(p2) + 1,
+            i32::from(s1) + i32::from(s2),
+        );
+        (p, s, s1)
+    } else {
+        let scale = 6.max(i32::from(s1) + i32::from(p2) + 1);
+        let (p, s) = fit(i32::from(p1) - i32::from(s1) + i32::from(s2) + scale, scale);
+        // Arrow's quotient has the dividend's scale plus 4: past Hive's, then rounded.
+        (p, s, s1.max(s + GUARD_DIGITS - DIVISION_EXTRA_SCALE))
+    };
+    let wide =
+        |expr: &Expr, scale: i8| cast(expr.clone(), DataType::Decimal256(WIDE_PRECISION, scale));
+    let exact = Expr::BinaryExpr(BinaryExpr::new(
+        Box::new(wide(left, left_scale)),
+        op,
+        Box::new(wide(right, s2)),
+    ));
+    Some(cast(exact, DataType::Decimal128(precision, scale)))
+}
+
+/// Hive's `adjustPrecScale`: a precision past 38 keeps the integer digits and gives up
+/// scale, down to min(scale, 6).
+fn fit(precision: i32, scale: i32) -> (u8, i8) {
+    let max = i32::from(MAX_PRECISION);
+    if precision <= max {
+        return (precision.max(1) as u8, scale as i8);
+    }
+    let integer_digits = precision - scale;
+    let scale = (max - integer_digits).max(scale.min(6)).clamp(0, max);
+    (MAX_PRECISION, scale as i8)
+}
+
+fn integer_magnitude(value: &ScalarValue) -> Option<u64> {
+    match value {
+        ScalarValue::Int8(Some(n)) => Some(n.unsigned_abs().into()),
+        ScalarValue::Int16(Some(n)) => Some(n.unsigned_abs().into()),
+        ScalarValue::Int32(Some(n)) => Some(n.unsigned_abs().into()),
+        ScalarValue::Int64(Some(n)) => Some(n.unsigned_abs()),
+        ScalarValue::UInt8(Some(n)) => Some((*n).into()),
+        ScalarValue::UInt16(Some(n)) => Some((*n).into()),
+        ScalarValue::UInt32(Some(n)) => Some((*n).into()),
+        ScalarValue::UInt64(Some(n)) => Some(*n),
+        _ => None,
+    }
+}
+
+pub fn is_decimal(data_type: &DataType) -> bool {
+    matches!(
+        data_type,
+        DataType::Decimal32(..)
+            | DataType::Decimal64(..)
+            | DataType::Decimal128(..)
+            | DataType::Decimal256(..)
+    )
+}
+
+/// A DECIMAL's precision and scale, or an integer's as Hive reads it: a constant has the
+/// digits it is written with (`2` is DECIMAL(1,0)), a column those of its type's width.
+fn decimal_shape(expr: &Expr, data_type: &DataType) -> Option<(u8, i8)> {
+    if let Expr::Literal(value, _) = expr
+        && let Some(magnitude) = integer_magnitude(value)
+    {
+        let digits = magnitude.checked_ilog10().map_or(1, |d| d + 1);
+        return Some((digits as u8, 0));
+    }
+    match data_type {
+        DataType::Decimal32(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s) => Some((*p, *s)),
+        DataType::Int8 | DataType::UInt8 => Some((3, 0)),
+        DataType::Int16 | DataType::UInt16 => Some((5, 0)),
+        DataType::Int32 | DataType::UInt32 => Some((10, 0)),
+        DataType::Int64 | DataType::UInt64 => Some((19, 0)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fit;
+
+    #[test]
+    fn results_past_38_digits_give_up_scale() {
+        // decimal(20,10) * decimal(20,10): 41 digits, 21 of them integer.
+        assert_eq!(fit(41, 20), (38, 17));
+        // decimal(20,10) / decimal(20,10): scale 31, precision 51.
+        assert_eq!(fit(51, 31), (38, 18));
+        // decimal(20,10) / int: scale 21, precision 31 fits.
+        assert_eq!(fit(31, 21), (31, 21));
+        // The scale never drops below min(scale, 6).
+        assert_eq!(fit(60, 8), (38, 6));
+    }
+}
