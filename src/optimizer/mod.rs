@@ -26,6 +26,7 @@ use std::sync::Arc;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result as DFResult};
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::optimizer::{Analyzer, Optimizer, OptimizerRule};
 
@@ -93,7 +94,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
 
 /// Rewrites every expression of `plan` (subqueries included) bottom-up with `rewrite`, which
 /// gets the schema of the node's inputs; each node's schema then follows its expressions'
-/// types. The shared walk of Apiary's expression rules.
+/// types, under their old names. The shared walk of Apiary's expression rules.
 fn rewrite_plan_expressions(
     plan: LogicalPlan,
     rewrite: impl Fn(Expr, &DFSchema) -> DFResult<Transformed<Expr>>,
@@ -103,8 +104,14 @@ fn rewrite_plan_expressions(
         for input in node.inputs() {
             schema.merge(input.schema());
         }
-        node.map_expressions(|expr| expr.transform_up(|e| rewrite(e, &schema)))?
-            .map_data(|node| node.recompute_schema())
+        // A rewritten expression keeps its name, which the nodes above refer to it by.
+        let names = NamePreserver::new(&node);
+        node.map_expressions(|expr| {
+            let name = names.save(&expr);
+            expr.transform_up(|e| rewrite(e, &schema))
+                .map(|t| t.update_data(|e| name.restore(e)))
+        })?
+        .map_data(|node| node.recompute_schema())
     })
     .map(|t| t.data)
 }
