@@ -49,6 +49,11 @@ impl Dialect for ApiaryDialect {
     fn supports_string_literal_backslash_escape(&self) -> bool {
         true
     }
+    /// `WINDOW w2 AS w1`: a window named after another.
+    fn supports_window_clause_named_window_reference(&self) -> bool {
+        true
+    }
+
     /// `SELECT explode(m) AS (k, v)`: a table-generating function's column names.
     fn supports_select_item_multi_column_alias(&self) -> bool {
         true

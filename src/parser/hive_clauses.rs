@@ -70,6 +70,87 @@ pub fn rename_window_clauses(tokens: &mut [TokenWithSpan]) {
     }
 }
 
+/// `CLUSTER BY x` opening a window specification (`OVER (CLUSTER BY x)`) is
+/// `PARTITION BY x ORDER BY x`.
+pub fn expand_window_cluster_by(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    let significant: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect();
+    let word_at = |n: usize, value: &str| {
+        significant.get(n).is_some_and(
+            |&i| matches!(&tokens[i].token, Token::Word(w) if w.value.eq_ignore_ascii_case(value)),
+        )
+    };
+    // (index of CLUSTER, index after the keys' last token, the keys' tokens)
+    let mut expansions: Vec<(usize, usize, Vec<TokenWithSpan>)> = Vec::new();
+    for n in 2..significant.len() {
+        let opens_window = tokens[significant[n - 1]].token == Token::LParen
+            && (word_at(n - 2, "OVER") || word_at(n - 2, "AS"));
+        if !(opens_window && word_at(n, "CLUSTER") && word_at(n + 1, "BY")) {
+            continue;
+        }
+        let mut depth = 0usize;
+        let mut end = n + 2;
+        while let Some(&i) = significant.get(end) {
+            match &tokens[i].token {
+                Token::LParen => depth += 1,
+                Token::RParen if depth == 0 => break,
+                Token::RParen => depth -= 1,
+                Token::Word(w)
+                    if depth == 0
+                        && (w.value.eq_ignore_ascii_case("ROWS")
+                            || w.value.eq_ignore_ascii_case("RANGE")) =>
+                {
+                    break;
+                }
+                _ => {}
+            }
+            end += 1;
+        }
+        let (Some(&first), Some(&stop)) = (significant.get(n + 2), significant.get(end)) else {
+            continue;
+        };
+        expansions.push((significant[n], stop, tokens[first..stop].to_vec()));
+    }
+    if expansions.is_empty() {
+        return tokens;
+    }
+    let mut out = Vec::with_capacity(tokens.len() + 8);
+    let mut skip_until = 0;
+    for (i, token) in tokens.into_iter().enumerate() {
+        if i < skip_until {
+            continue;
+        }
+        let Some((_, stop, keys)) = expansions.iter().find(|(start, _, _)| *start == i) else {
+            out.push(token);
+            continue;
+        };
+        let span = token.span;
+        let word = |value: &str, keyword: Keyword| TokenWithSpan {
+            token: Token::Word(Word {
+                value: value.to_string(),
+                quote_style: None,
+                keyword,
+            }),
+            span,
+        };
+        let space = TokenWithSpan {
+            token: Token::Whitespace(datafusion::sql::sqlparser::tokenizer::Whitespace::Space),
+            span,
+        };
+        for (keyword, value) in [(Keyword::PARTITION, "PARTITION"), (Keyword::ORDER, "ORDER")] {
+            out.push(word(value, keyword));
+            out.push(space.clone());
+            out.push(word("BY", Keyword::BY));
+            out.push(space.clone());
+            out.extend(keys.iter().cloned());
+            out.push(space.clone());
+        }
+        skip_until = *stop;
+    }
+    out
+}
+
 /// Maps every SELECT's `SORT BY`, `DISTRIBUTE BY` and `CLUSTER BY` in `query` (subqueries
 /// included) onto `ORDER BY` of its query, or away.
 pub fn resolve_sort_clauses<V: VisitMut>(node: &mut V) {
@@ -114,6 +195,20 @@ impl VisitorMut for SortClauses {
 #[cfg(test)]
 mod tests {
     use super::super::query_text;
+
+    #[test]
+    fn cluster_by_in_a_window_partitions_and_orders() {
+        assert_eq!(
+            query_text(
+                "select count(x) over (cluster by f(a), b rows between 1 preceding and current row) from t"
+            ),
+            "SELECT count(x) OVER (PARTITION BY f(a), b ORDER BY f(a), b ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t"
+        );
+        assert_eq!(
+            query_text("select count(x) over (cluster by a) from t cluster by a"),
+            "SELECT count(x) OVER (PARTITION BY a ORDER BY a) FROM t ORDER BY a"
+        );
+    }
 
     #[test]
     fn window_specifications_take_hive_words() {

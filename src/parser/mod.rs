@@ -15,6 +15,7 @@ mod hive_dates;
 mod hive_functions;
 mod lateral_view_alias;
 mod multi_insert;
+mod named_windows;
 mod string_literals;
 mod table_sample;
 mod typed_literals;
@@ -110,6 +111,7 @@ fn parse_unlocated(sql: &str) -> ParseResult<HiveStatement> {
         .tokenize_with_location()
         .map_err(|e| ParseError::from_sqlparser(e.into()))?;
     hive_clauses::rename_window_clauses(&mut tokens);
+    let tokens = hive_clauses::expand_window_cluster_by(tokens);
     let tokens = typed_literals::expand_typed_literals(tokens);
     let tokens = string_literals::join_adjacent_strings(tokens);
     let tokens = lateral_view_alias::mark_default_columns(tokens);
@@ -126,6 +128,7 @@ fn parse_unlocated(sql: &str) -> ParseResult<HiveStatement> {
 /// runs with Hive's meaning; each module says which Hive form it covers.
 fn apply_hive_rewrites<V: VisitMut>(node: &mut V) -> ParseResult<()> {
     hive_clauses::resolve_sort_clauses(node);
+    named_windows::resolve_named_windows(node);
     hive_functions::rewrite_hive_functions(node);
     grouping_sets::resolve_grouping(node);
     cte_order::order_ctes(node);
