@@ -4,50 +4,132 @@
 //! `NOT EXISTS (SELECT 1 FROM ... WHERE <correlation> AND (y = x OR y IS NULL OR x IS NULL))`:
 //! no row of the subquery may equal `x`, be NULL, or meet a NULL `x`.
 //!
-//! Only plain subqueries are rewritten (one select item, no aggregate, GROUP BY, DISTINCT,
-//! LIMIT or set operation), and only correlated ones, which the rewrite keeps hash-joinable on
-//! the correlation's equalities; an uncorrelated NOT IN stays a null-aware anti join.
+//! A subquery that aggregates (`SELECT min(y) ... WHERE <correlation> [GROUP BY ...]`)
+//! compares its aggregated value after grouping: `HAVING min(y) = x OR min(y) IS NULL OR x IS
+//! NULL`. An aggregate over no rows is one NULL row, which such a HAVING keeps, as NOT IN's
+//! NULL answer needs.
+//!
+//! Only simple subqueries are rewritten (one select item, no DISTINCT, LIMIT or set
+//! operation), and only correlated ones, which the rewrite keeps hash-joinable on the
+//! correlation's equalities; an uncorrelated NOT IN stays a null-aware anti join.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, GroupByExpr, Query, SelectItem, SetExpr, TableFactor, Value,
-    ValueWithSpan, Visit, VisitMut, visit_expressions, visit_expressions_mut,
+    BinaryOperator, Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, TableFactor,
+    Value, ValueWithSpan, Visit, VisitMut, VisitorMut, visit_expressions, visit_expressions_mut,
 };
 
 pub fn rewrite_correlated_not_in<V: VisitMut>(node: &mut V) {
-    let _ = visit_expressions_mut(node, |expr| {
-        if let Expr::InSubquery {
+    let _ = node.visit(&mut NotInRewriter);
+}
+
+struct NotInRewriter;
+
+impl VisitorMut for NotInRewriter {
+    type Break = ();
+
+    // Each SELECT's own WHERE: the NOT IN's value is evaluated in that SELECT's scope.
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        if let SetExpr::Select(select) = query.body.as_mut() {
+            let outer = single_relation_name(select);
+            if let Some(selection) = &mut select.selection {
+                rewrite_conjuncts(selection, outer.as_ref());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// The name columns of a SELECT's only relation are qualified by, if it has just one.
+fn single_relation_name(select: &Select) -> Option<Ident> {
+    let [table] = select.from.as_slice() else {
+        return None;
+    };
+    if !table.joins.is_empty() {
+        return None;
+    }
+    match &table.relation {
+        TableFactor::Table {
+            alias: Some(alias), ..
+        }
+        | TableFactor::Derived {
+            alias: Some(alias), ..
+        } => Some(alias.name.clone()),
+        TableFactor::Table { name, .. } => name.0.last().and_then(|p| p.as_ident()).cloned(),
+        _ => None,
+    }
+}
+
+/// Rewrites the NOT IN subqueries among the AND / OR / NOT terms of a predicate (not those
+/// inside other subqueries, which their own SELECT handles).
+fn rewrite_conjuncts(expr: &mut Expr, outer: Option<&Ident>) {
+    match expr {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And | BinaryOperator::Or,
+            right,
+        } => {
+            rewrite_conjuncts(left, outer);
+            rewrite_conjuncts(right, outer);
+        }
+        Expr::Nested(inner) | Expr::UnaryOp { expr: inner, .. } => rewrite_conjuncts(inner, outer),
+        Expr::InSubquery {
             expr: value,
             subquery,
             negated: true,
-        } = expr
-            && let Some(rewritten) = as_not_exists(value, subquery)
-        {
-            *expr = rewritten;
+        } => {
+            if let Some(rewritten) =
+                qualified(value, outer).and_then(|value| as_not_exists(&value, subquery))
+            {
+                *expr = rewritten;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `value` with its unqualified columns qualified by the outer relation's name, since it
+/// moves into the subquery, whose own columns would otherwise capture them. `None` when it
+/// has unqualified columns and the outer query has no single relation to name.
+fn qualified(value: &Expr, outer: Option<&Ident>) -> Option<Expr> {
+    let mut value = value.clone();
+    let mut unresolved = false;
+    let _ = visit_expressions_mut(&mut value, |expr| {
+        if let Expr::Identifier(column) = expr {
+            match outer {
+                Some(outer) => {
+                    *expr = Expr::CompoundIdentifier(vec![outer.clone(), column.clone()]);
+                }
+                None => unresolved = true,
+            }
         }
         ControlFlow::<()>::Continue(())
     });
+    (!unresolved).then_some(value)
 }
 
 fn as_not_exists(value: &Expr, subquery: &Query) -> Option<Expr> {
     let SetExpr::Select(select) = subquery.body.as_ref() else {
         return None;
     };
-    let plain = subquery.order_by.is_none()
+    let simple = subquery.order_by.is_none()
         && subquery.limit_clause.is_none()
         && subquery.with.is_none()
-        && select.distinct.is_none()
-        && select.having.is_none()
-        && matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty());
+        && select.distinct.is_none();
     let [SelectItem::UnnamedExpr(item) | SelectItem::ExprWithAlias { expr: item, .. }] =
         select.projection.as_slice()
     else {
         return None;
     };
+    let grouped = !matches!(&select.group_by, GroupByExpr::Expressions(e, _) if e.is_empty());
+    let aggregated = grouped || has_aggregate(item);
     let selection = select.selection.as_ref()?;
-    if !plain || has_aggregate(item) || !refers_outside(selection, &relation_names(select)) {
+    if !simple
+        || (!aggregated && select.having.is_some())
+        || !refers_outside(selection, &relation_names(select))
+    {
         return None;
     }
     let is_null = |e: &Expr| Expr::IsNull(Box::new(e.clone()));
@@ -72,11 +154,20 @@ fn as_not_exists(value: &Expr, subquery: &Query) -> Option<Expr> {
         select.projection = vec![SelectItem::UnnamedExpr(Expr::Value(ValueWithSpan::from(
             Value::Number("1".into(), false),
         )))];
-        select.selection = Some(Expr::BinaryOp {
-            left: Box::new(Expr::Nested(Box::new(selection.clone()))),
+        let and = |left: Expr, right: Expr| Expr::BinaryOp {
+            left: Box::new(Expr::Nested(Box::new(left))),
             op: BinaryOperator::And,
-            right: Box::new(matches),
-        });
+            right: Box::new(right),
+        };
+        if aggregated {
+            // The aggregated values are compared after grouping.
+            select.having = Some(match select.having.take() {
+                Some(having) => and(having, matches),
+                None => matches,
+            });
+        } else {
+            select.selection = Some(and(selection.clone(), matches));
+        }
     }
     Some(Expr::Exists {
         subquery: Box::new(rewritten),
@@ -84,7 +175,8 @@ fn as_not_exists(value: &Expr, subquery: &Query) -> Option<Expr> {
     })
 }
 
-/// The names (aliases, or table names) the subquery's FROM clause defines.
+/// The names the subquery's FROM clause defines: each table's alias, or its name if it has
+/// none.
 fn relation_names(select: &datafusion::sql::sqlparser::ast::Select) -> HashSet<String> {
     let mut names = HashSet::new();
     for table in &select.from {
@@ -92,10 +184,13 @@ fn relation_names(select: &datafusion::sql::sqlparser::ast::Select) -> HashSet<S
             std::iter::once(&table.relation).chain(table.joins.iter().map(|j| &j.relation))
         {
             match factor {
-                TableFactor::Table { name, alias, .. } => {
-                    if let Some(alias) = alias {
-                        names.insert(alias.name.value.to_lowercase());
-                    }
+                // An aliased table is known by its alias only (`part p` hides `part`).
+                TableFactor::Table {
+                    alias: Some(alias), ..
+                } => {
+                    names.insert(alias.name.value.to_lowercase());
+                }
+                TableFactor::Table { name, .. } => {
                     if let Some(last) = name.0.last().and_then(|p| p.as_ident()) {
                         names.insert(last.value.to_lowercase());
                     }

@@ -72,10 +72,19 @@ pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
             ..
         } = expr
         {
-            let matched = call(
-                "regexp_like",
-                vec![value.as_ref().clone(), pattern.as_ref().clone()],
-            );
+            // An empty pattern matches nothing in Hive.
+            let matched = Expr::Nested(Box::new(Expr::BinaryOp {
+                left: Box::new(Expr::BinaryOp {
+                    left: pattern.clone(),
+                    op: BinaryOperator::NotEq,
+                    right: Box::new(string("")),
+                }),
+                op: BinaryOperator::And,
+                right: Box::new(call(
+                    "regexp_like",
+                    vec![value.as_ref().clone(), pattern.as_ref().clone()],
+                )),
+            }));
             *expr = if *negated {
                 Expr::UnaryOp {
                     op: UnaryOperator::Not,
@@ -123,6 +132,21 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
             } else {
                 Expr::IsNotNull(Box::new(value))
             })
+        }
+        // Hive replaces every match, and its replacement names groups as Java does (`$1`).
+        "regexp_replace" => {
+            let [subject, pattern, replacement] = plain_args(function)?;
+            let replacement = match replacement {
+                Expr::Value(ValueWithSpan {
+                    value: Value::SingleQuotedString(text) | Value::DoubleQuotedString(text),
+                    ..
+                }) => string(&java_replacement(&text)),
+                other => other,
+            };
+            Some(call(
+                "regexp_replace",
+                vec![subject, pattern, replacement, string("g")],
+            ))
         }
         "space" => {
             let [count] = plain_args(function)?;
@@ -296,6 +320,31 @@ fn size(collection: Expr) -> Expr {
         ),
         DataType::Int(None),
     )
+}
+
+/// A Java regex replacement (`$1` a group, `\$` a dollar, `\x` the character x) in the Rust
+/// regex crate's syntax (`${1}`, `$$`).
+fn java_replacement(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 4);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some('$') => out.push_str("$$"),
+                Some(other) => out.push(other),
+                None => out.push('\\'),
+            },
+            '$' if chars.peek().is_some_and(char::is_ascii_digit) => {
+                out.push_str("${");
+                while let Some(digit) = chars.next_if(char::is_ascii_digit) {
+                    out.push(digit);
+                }
+                out.push('}');
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn percentile(function: &Function, exact: bool) -> Option<Expr> {
