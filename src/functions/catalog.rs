@@ -89,6 +89,11 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "Extract a json object from path",
     ),
     (
+        "histogram_numeric",
+        "histogram_numeric(expr, nb)",
+        "Computes a histogram on numeric 'expr' using nb bins.",
+    ),
+    (
         "if",
         "if(expr1,expr2,expr3)",
         "If expr1 is TRUE (expr1 <> 0 and expr1 <> NULL) then IF() returns expr2; otherwise it returns expr3",

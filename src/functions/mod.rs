@@ -9,6 +9,7 @@ mod concat_ws;
 mod conv;
 mod date_format;
 mod format_number;
+mod histogram_numeric;
 mod hive_datetime;
 pub mod json;
 mod months_between;
@@ -49,6 +50,7 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     ctx.register_udf(printf::udf());
     ctx.register_udf(regexp_extract::udf());
     ctx.register_udf(split::udf());
+    ctx.register_udaf(histogram_numeric::udaf());
     for name in NUMERIC_AGGREGATES {
         if let Some(aggregate) = ctx.state().aggregate_functions().get(*name).cloned() {
             ctx.register_udaf(StringsAsDouble::wrap(Arc::clone(&aggregate)));
