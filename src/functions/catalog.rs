@@ -9,6 +9,11 @@ use datafusion::logical_expr::Documentation;
 /// `(name, usage, description)` of the Hive functions Apiary adds or gives Hive's meaning.
 const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
     (
+        "add_months",
+        "add_months(start_date, num_months)",
+        "Returns the date that is num_months after start_date.",
+    ),
+    (
         "array",
         "array(n0, n1...)",
         "Creates an array with the given elements",
@@ -84,6 +89,11 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "Formats the number X to a format like '#,###,###.##', rounded to D decimal places, Or Uses the format specified F to format",
     ),
     (
+        "from_unixtime",
+        "from_unixtime(unix_time, format)",
+        "returns unix_time in the specified format",
+    ),
+    (
         "get_json_object",
         "get_json_object(json_txt, path)",
         "Extract a json object from path",
@@ -112,6 +122,11 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "months_between",
         "months_between(date1, date2)",
         "returns number of months between dates date1 and date2",
+    ),
+    (
+        "next_day",
+        "next_day(start_date, day_of_week)",
+        "Returns the first date which is later than start_date and named as indicated.",
     ),
     (
         "parse_url",
@@ -152,6 +167,11 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "isnull",
         "isnull a",
         "Returns true if a is NULL and false otherwise",
+    ),
+    (
+        "last_day",
+        "last_day(date)",
+        "Returns the last day of the month which the date belongs to.",
     ),
     (
         "lcase",
@@ -250,6 +270,11 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "stddev",
         "stddev(x)",
         "Returns the standard deviation of a set of numbers",
+    ),
+    (
+        "unix_timestamp",
+        "unix_timestamp(date[, pattern])",
+        "Converts the time to a number",
     ),
     (
         "variance",

@@ -54,7 +54,7 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// `value` formatted by `pattern`, or `None` for a pattern letter Apiary does not know.
-fn format(value: NaiveDateTime, pattern: &str) -> Option<String> {
+pub(super) fn format(value: NaiveDateTime, pattern: &str) -> Option<String> {
     let mut out = String::new();
     let chars: Vec<char> = pattern.chars().collect();
     let mut i = 0;

@@ -3,6 +3,7 @@
 
 mod array_function;
 mod bround;
+mod calendar;
 mod catalog;
 mod ceil_floor;
 mod concat_ws;
@@ -19,6 +20,7 @@ mod printf;
 mod regex_cache;
 mod regexp_extract;
 mod split;
+mod unix_time;
 
 use std::sync::Arc;
 
@@ -38,6 +40,9 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     let array = make_array_udf().as_ref().clone().with_aliases(["array"]);
     ctx.register_udf(array);
     ctx.register_udf(bround::udf());
+    ctx.register_udf(calendar::add_months_udf());
+    ctx.register_udf(calendar::last_day_udf());
+    ctx.register_udf(calendar::next_day_udf());
     ctx.register_udf(ceil_floor::ceil_udf());
     ctx.register_udf(ceil_floor::floor_udf());
     ctx.register_udf(concat_ws::udf());
@@ -50,6 +55,8 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     ctx.register_udf(printf::udf());
     ctx.register_udf(regexp_extract::udf());
     ctx.register_udf(split::udf());
+    ctx.register_udf(unix_time::from_unixtime_udf());
+    ctx.register_udf(unix_time::unix_timestamp_udf());
     ctx.register_udaf(histogram_numeric::udaf());
     for name in NUMERIC_AGGREGATES {
         if let Some(aggregate) = ctx.state().aggregate_functions().get(*name).cloned() {
