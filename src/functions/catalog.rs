@@ -99,6 +99,11 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "Extract a json object from path",
     ),
     (
+        "hash",
+        "hash(a1, a2, ...)",
+        "Returns a hash value of the arguments",
+    ),
+    (
         "histogram_numeric",
         "histogram_numeric(expr, nb)",
         "Computes a histogram on numeric 'expr' using nb bins.",

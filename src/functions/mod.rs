@@ -12,6 +12,7 @@ mod date_format;
 mod format_number;
 mod histogram_numeric;
 mod hive_datetime;
+mod hive_hash;
 pub mod json;
 mod months_between;
 mod numeric_aggregate;
@@ -49,6 +50,7 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     ctx.register_udf(conv::udf());
     ctx.register_udf(date_format::udf());
     ctx.register_udf(format_number::udf());
+    ctx.register_udf(hive_hash::udf());
     ctx.register_udf(json::get_json_object_udf());
     ctx.register_udf(months_between::udf());
     ctx.register_udf(parse_url::udf());

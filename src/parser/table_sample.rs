@@ -1,18 +1,26 @@
-//! Hive's `TABLESAMPLE (n ROWS)`: the first `n` rows of each input split. Apiary reads a
-//! table as one input in file order, so the sampled table becomes
-//! `(SELECT * FROM t LIMIT n) t`. Other sampling forms (`n PERCENT`, `BUCKET x OUT OF y`)
-//! are refused rather than ignored.
+//! Hive's `TABLESAMPLE`:
+//!
+//! - `(n ROWS)`: the first `n` rows of each input split. Apiary reads a table as one input in
+//!   file order, so the sampled table becomes `(SELECT * FROM t LIMIT n) t`.
+//! - `(BUCKET x OUT OF y ON c)`: the rows in bucket `x` when hashed into `y` buckets by `c`
+//!   as Hive hashes them, `(SELECT * FROM t WHERE (hash(c) & 2147483647) % y = x - 1) t`;
+//!   `ON rand()` keeps a random `1 / y` of the rows.
+//!
+//! `n PERCENT` and sizes (`100M`) are refused rather than ignored, as is a bucket sample
+//! without `ON`.
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Ident, LimitClause, Query, SetExpr, TableAlias, TableFactor, TableSampleKind, TableSampleUnit,
-    TableWithJoins, VisitMut, VisitorMut,
+    BinaryOperator, Expr, Ident, LimitClause, Query, SetExpr, TableAlias, TableFactor,
+    TableSampleBucket, TableSampleKind, TableSampleUnit, TableWithJoins, Value, ValueWithSpan,
+    VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use datafusion::sql::sqlparser::tokenizer::Location;
 
+use super::hive_functions::call;
 use super::{ParseError, ParseResult};
 
 /// Rewrites every `TABLESAMPLE (n ROWS)` of `query`.
@@ -53,13 +61,20 @@ impl VisitorMut for Samples {
             .as_ref()
             .filter(|q| matches!(q.unit, Some(TableSampleUnit::Rows)))
             .filter(|_| sample.bucket.is_none());
-        let Some(rows) = rows else {
-            return ControlFlow::Break(ParseError::at(
-                at,
-                "Not supported yet: TABLESAMPLE other than (n ROWS)",
-            ));
+        let filter = match (&sample.bucket, rows) {
+            (Some(bucket), _) => match bucket_filter(bucket) {
+                Ok(filter) => Some(filter),
+                Err(message) => return ControlFlow::Break(ParseError::at(at, message)),
+            },
+            (None, Some(_)) => None,
+            (None, None) => {
+                return ControlFlow::Break(ParseError::at(
+                    at,
+                    "Not supported yet: TABLESAMPLE (n PERCENT) and (nM) sizes",
+                ));
+            }
         };
-        let limit = rows.value.clone();
+        let limit = rows.map(|rows| rows.value.clone());
         let alias = alias.take().unwrap_or_else(|| TableAlias {
             explicit: false,
             name: name
@@ -79,8 +94,18 @@ impl VisitorMut for Samples {
                 joins: Vec::new(),
             }];
         }
-        if let Some(LimitClause::LimitOffset { limit: l, .. }) = subquery.limit_clause.as_mut() {
-            *l = Some(limit);
+        if let SetExpr::Select(select) = subquery.body.as_mut() {
+            select.selection = filter;
+        }
+        match limit {
+            Some(limit) => {
+                if let Some(LimitClause::LimitOffset { limit: l, .. }) =
+                    subquery.limit_clause.as_mut()
+                {
+                    *l = Some(limit);
+                }
+            }
+            None => subquery.limit_clause = None,
         }
         *factor = TableFactor::Derived {
             lateral: false,
@@ -90,6 +115,57 @@ impl VisitorMut for Samples {
         };
         ControlFlow::Continue(())
     }
+}
+
+/// The rows of bucket `x` of `y`: `(hash(c) & 2147483647) % y = x - 1`, Hive's bucket of a
+/// row (bucketing version 1), or a random `1 / y` of the rows for `ON rand()`.
+fn bucket_filter(bucket: &TableSampleBucket) -> Result<Expr, String> {
+    let number = |value: &ValueWithSpan| match &value.value {
+        Value::Number(text, _) => text.parse::<u64>().ok(),
+        _ => None,
+    };
+    let (Some(x), Some(y)) = (number(&bucket.bucket), number(&bucket.total)) else {
+        return Err("TABLESAMPLE (BUCKET x OUT OF y) takes whole numbers".into());
+    };
+    if x == 0 || x > y {
+        return Err(format!(
+            "TABLESAMPLE (BUCKET {x} OUT OF {y}): the bucket must be between 1 and {y}"
+        ));
+    }
+    let Some(on) = &bucket.on else {
+        return Err(
+            "Not supported yet: TABLESAMPLE (BUCKET x OUT OF y) without ON (Apiary does not read bucketed tables as buckets)"
+                .into(),
+        );
+    };
+    let binary = |left: Expr, op: BinaryOperator, right: Expr| {
+        Expr::Nested(Box::new(Expr::BinaryOp {
+            left: Box::new(left),
+            op,
+            right: Box::new(right),
+        }))
+    };
+    let integer = |n: u64| Expr::value(Value::Number(n.to_string(), false));
+    let is_rand =
+        matches!(on, Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case("rand"));
+    if is_rand {
+        let fraction = Expr::value(Value::Number(format!("{}", 1.0 / y as f64), false));
+        return Ok(binary(
+            call("random", Vec::new()),
+            BinaryOperator::Lt,
+            fraction,
+        ));
+    }
+    let hashed = binary(
+        call("hash", vec![on.clone()]),
+        BinaryOperator::BitwiseAnd,
+        integer(i32::MAX as u64),
+    );
+    Ok(binary(
+        binary(hashed, BinaryOperator::Modulo, integer(y)),
+        BinaryOperator::Eq,
+        integer(x - 1),
+    ))
 }
 
 /// `SELECT * FROM _ LIMIT 1`, whose FROM and LIMIT the caller fills.
@@ -115,6 +191,15 @@ mod tests {
         assert_eq!(
             query.to_string(),
             "SELECT key FROM (SELECT * FROM src LIMIT 1) s JOIN t ON s.k = t.k"
+        );
+        let Ok(HiveStatement::Query(query)) =
+            parse_statement("select key from src tablesample (bucket 2 out of 4 on key)")
+        else {
+            panic!("not a query")
+        };
+        assert_eq!(
+            query.to_string(),
+            "SELECT key FROM (SELECT * FROM src WHERE (((hash(key) & 2147483647) % 4) = 1)) src"
         );
         let error = parse_statement("select * from src tablesample (10 percent)")
             .err()
