@@ -7,6 +7,7 @@ mod hive_arithmetic;
 mod hive_decimal;
 mod hive_indexing;
 mod lateral_view;
+mod regex_columns;
 mod table_generators;
 
 use std::collections::HashMap;
@@ -40,6 +41,7 @@ const MAX_VIEW_DEPTH: usize = 32;
 pub async fn plan_query(session: &Session, query: &Query) -> Result<LogicalPlan> {
     let database = session.current_database().to_string();
     let mut query = query.clone();
+    regex_columns::expand_regex_columns(session, &mut query).await?;
     lateral_view::prepare_lateral_views(&mut query)?;
     name_unnamed_columns(&mut query);
     let plan = plan_in_database(session, &query, database, 0).await?;
