@@ -172,18 +172,7 @@ fn move_lateral_views(select: &mut Select) {
     carrier.lateral_views = std::mem::take(&mut select.lateral_views);
     let marked = TableFactor::Derived {
         lateral: false,
-        subquery: Box::new(Query {
-            with: None,
-            body: Box::new(SetExpr::Select(Box::new(carrier))),
-            order_by: None,
-            limit_clause: None,
-            fetch: None,
-            locks: Vec::new(),
-            for_clause: None,
-            settings: None,
-            format_clause: None,
-            pipe_operators: Vec::new(),
-        }),
+        subquery: Box::new(super::select_query(carrier, None)),
         alias: Some(TableAlias {
             explicit: true,
             name: Ident::new(LATERAL_VIEW_MARKER),

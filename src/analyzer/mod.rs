@@ -249,6 +249,25 @@ fn rename_view_columns(plan: LogicalPlan, view: &apiary_metastore::Table) -> Res
         .build()?)
 }
 
+/// A query of one SELECT and nothing else.
+fn select_query(
+    select: datafusion::sql::sqlparser::ast::Select,
+    with: Option<datafusion::sql::sqlparser::ast::With>,
+) -> Query {
+    Query {
+        with,
+        body: Box::new(SetExpr::Select(Box::new(select))),
+        order_by: None,
+        limit_clause: None,
+        fetch: None,
+        locks: Vec::new(),
+        for_clause: None,
+        settings: None,
+        format_clause: None,
+        pipe_operators: Vec::new(),
+    }
+}
+
 fn parser_options(state: &SessionState) -> ParserOptions {
     let options = &state.config_options().sql_parser;
     ParserOptions {

@@ -142,18 +142,7 @@ async fn from_columns(
     probe.having = None;
     probe.distinct = None;
     probe.named_window = Vec::new();
-    let query = Query {
-        with: with.clone(),
-        body: Box::new(SetExpr::Select(Box::new(probe))),
-        order_by: None,
-        limit_clause: None,
-        fetch: None,
-        locks: Vec::new(),
-        for_clause: None,
-        settings: None,
-        format_clause: None,
-        pipe_operators: Vec::new(),
-    };
+    let query = super::select_query(probe, with.clone());
     let plan = super::plan_query(session, &query).await?;
     Ok(plan
         .schema()
