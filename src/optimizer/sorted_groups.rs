@@ -5,10 +5,13 @@
 //! limits, with no ORDER BY
 //! of its own) a sort on the group keys, NULLs first as in Hive. A windowed result comes out
 //! as Hive's windowing leaves it: sorted by the window's partition keys, then its order keys.
+//! A result filtered by `IN` / `EXISTS` subqueries comes out sorted by the outer values the
+//! subqueries are joined on, as Hive's shuffle semi and anti joins emit it.
 
 use std::sync::Arc;
 
 use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, Result};
 use datafusion::logical_expr::{Distinct, Expr, LogicalPlan, Sort, SortExpr};
 use datafusion::optimizer::AnalyzerRule;
@@ -28,6 +31,17 @@ impl AnalyzerRule for SortedGroups {
 
 fn sort_result_groups(plan: LogicalPlan) -> Result<LogicalPlan> {
     match plan {
+        // A semi or anti join of a subquery: Hive's shuffle join emits the rows in the order
+        // of the keys it joins on.
+        LogicalPlan::Filter(ref filter)
+            if let Some(keys) = subquery_join_keys(&filter.predicate) =>
+        {
+            Ok(LogicalPlan::Sort(Sort {
+                expr: keys.into_iter().map(|key| key.sort(true, true)).collect(),
+                input: Arc::new(plan),
+                fetch: None,
+            }))
+        }
         // Operators that keep their input's order: the grouping below them is the result's.
         LogicalPlan::Projection(_)
         | LogicalPlan::Limit(_)
@@ -82,6 +96,34 @@ fn window_order(window_exprs: &[Expr]) -> Option<Vec<SortExpr>> {
         .collect();
     sort.extend(params.order_by);
     (!sort.is_empty()).then_some(sort)
+}
+
+/// The outer values an `IN` / `EXISTS` subquery of `predicate` is joined on: an IN's value,
+/// then the outer columns the subqueries refer to, in order; `None` without correlation.
+fn subquery_join_keys(predicate: &Expr) -> Option<Vec<Expr>> {
+    let mut keys: Vec<Expr> = Vec::new();
+    let mut push = |key: Expr| {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    };
+    let _ = predicate.apply(|expr| {
+        let subquery = match expr {
+            Expr::InSubquery(in_subquery) => {
+                push(in_subquery.expr.as_ref().clone());
+                &in_subquery.subquery
+            }
+            Expr::Exists(exists) => &exists.subquery,
+            _ => return Ok(TreeNodeRecursion::Continue),
+        };
+        for outer in &subquery.outer_ref_columns {
+            if let Expr::OuterReferenceColumn(_, column) = outer {
+                push(Expr::Column(column.clone()));
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    (!keys.is_empty()).then_some(keys)
 }
 
 /// `plan` sorted by its first `keys` columns, ascending with NULLs first.
