@@ -13,6 +13,7 @@ mod grouping_sets;
 mod hive_clauses;
 mod hive_dates;
 mod hive_functions;
+mod join_conditions;
 mod lateral_view_alias;
 mod multi_insert;
 mod named_windows;
@@ -129,6 +130,7 @@ fn parse_unlocated(sql: &str) -> ParseResult<HiveStatement> {
 fn apply_hive_rewrites<V: VisitMut>(node: &mut V) -> ParseResult<()> {
     hive_clauses::resolve_sort_clauses(node);
     named_windows::resolve_named_windows(node);
+    join_conditions::complete_join_conditions(node);
     hive_functions::rewrite_hive_functions(node);
     grouping_sets::resolve_grouping(node);
     cte_order::order_ctes(node);
