@@ -5,8 +5,9 @@
 //! - `if(c, a, b)` is `CASE WHEN c THEN a ELSE b END` (with CASE's type unification).
 //! - `pmod(a, b)` is `((a % b) + b) % b`, the modulus with the divisor's sign.
 //! - `sort_array(a)` is `array_sort(a)`: ascending, NULLs first.
-//! - `collect_list(x)` / `collect_set(x)` are `array_agg([DISTINCT] x)` over the non-NULL
-//!   values, as Hive skips NULLs.
+//! - `collect_list(x)` is `array_agg(x)` and `collect_set(x)` is
+//!   `array_distinct(array_agg(x))` (first places kept, as Hive's LinkedHashSet keeps them),
+//!   both over the non-NULL values, as Hive skips NULLs.
 //! - Hive's other names: `variance` is `var_pop`, `std` is `stddev_pop`, `day(d)` and
 //!   `dayofmonth(d)` are `date_part('day', d)`; `size(a)` is the INT `cardinality(a)`, -1 for
 //!   NULL.
@@ -15,10 +16,10 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::helpers::attached_token::AttachedToken;
 use datafusion::sql::sqlparser::ast::{
-    AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, DateTimeField, DuplicateTreatment,
-    ExactNumberInfo, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList,
-    FunctionArguments, Ident, ObjectName, ObjectNamePart, Subscript, UnaryOperator, Value,
-    ValueWithSpan, VisitMut, WindowSpec, WindowType, visit_expressions_mut,
+    AccessExpr, BinaryOperator, CaseWhen, CastKind, DataType, DateTimeField, ExactNumberInfo, Expr,
+    Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    ObjectName, ObjectNamePart, Subscript, UnaryOperator, Value, ValueWithSpan, VisitMut,
+    WindowSpec, WindowType, visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::tokenizer::Span;
 
@@ -207,11 +208,6 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
         }
         "collect_list" | "collect_set" => {
             let [value] = plain_args(function)?;
-            if let FunctionArguments::List(list) = &mut function.args
-                && name == "collect_set"
-            {
-                list.duplicate_treatment = Some(DuplicateTreatment::Distinct);
-            }
             function.name = function_name("array_agg");
             let not_null = Expr::IsNotNull(Box::new(value));
             function.filter = Some(Box::new(match function.filter.take() {
@@ -222,7 +218,9 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
                 },
                 None => not_null,
             }));
-            None
+            // A set keeps each value's first place, as Hive's LinkedHashSet does.
+            (name == "collect_set")
+                .then(|| call("array_distinct", vec![Expr::Function(function.clone())]))
         }
         _ => None,
     }
@@ -474,7 +472,7 @@ mod tests {
         );
         assert_eq!(
             query_text("select collect_set(v), collect_list(v) from t"),
-            "SELECT array_agg(DISTINCT v) FILTER (WHERE v IS NOT NULL), \
+            "SELECT array_distinct(array_agg(v) FILTER (WHERE v IS NOT NULL)), \
              array_agg(v) FILTER (WHERE v IS NOT NULL) FROM t"
         );
     }
