@@ -20,6 +20,7 @@ mod parse_url;
 mod printf;
 mod regex_cache;
 mod regexp_extract;
+mod round_half_up;
 mod split;
 mod unix_time;
 
@@ -31,6 +32,7 @@ use datafusion::functions_nested::make_array::make_array_udf;
 pub use catalog::{describe_function, function_names};
 use numeric_aggregate::StringsAsDouble;
 pub use parse_url::udf as parse_url_udf;
+pub use round_half_up::udf as round_half_up_udf;
 
 /// DataFusion's aggregates that Hive also applies to strings, read as DOUBLE.
 const NUMERIC_AGGREGATES: &[&str] = &["sum", "avg", "var_samp", "var_pop", "stddev", "stddev_pop"];

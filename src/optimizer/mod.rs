@@ -19,6 +19,7 @@
 
 mod casts_never_fail;
 mod hive_division;
+mod hive_round;
 mod sorted_groups;
 
 use std::sync::Arc;
@@ -33,6 +34,7 @@ use datafusion::optimizer::{Analyzer, Optimizer, OptimizerRule};
 use casts_never_fail::CastsNeverFail;
 use datafusion::prelude::SessionConfig;
 use hive_division::HiveDivision;
+use hive_round::HiveRound;
 use sorted_groups::SortedGroups;
 
 use crate::driver::settings::Settings;
@@ -78,6 +80,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .unwrap_or(analyzer_rules.len());
     analyzer_rules.insert(coercion, Arc::new(HiveDivision));
     analyzer_rules.push(Arc::new(CastsNeverFail));
+    analyzer_rules.push(Arc::new(HiveRound));
     analyzer_rules.push(Arc::new(SortedGroups));
 
     let mut builder = SessionStateBuilder::new()

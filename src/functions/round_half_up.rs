@@ -1,0 +1,126 @@
+//! Hive's `round(x, d)` of a DOUBLE: the decimal digits Java prints for `x` rounded half up
+//! to `d` places (`round(1808.235, 2)` is 1808.24), as Hive rounds `BigDecimal.valueOf(x)`.
+//! Rounding the binary value instead (`x * 100`, then round) gives 1808.23, since 1808.235
+//! is stored as 1808.23499999... Planned by the `hive_round` analyzer rule for DOUBLE and
+//! FLOAT arguments; other types keep DataFusion's `round`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, Float64Builder};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::cast::{as_float64_array, as_int64_array};
+use datafusion::common::{Result, exec_err};
+use datafusion::logical_expr::ScalarUDF;
+
+use super::array_function::ArrayFunction;
+
+pub fn udf() -> ScalarUDF {
+    ArrayFunction::udf("hive_round_double", DataType::Float64, coerce, evaluate)
+}
+
+fn coerce(arg_types: &[DataType]) -> Result<Vec<DataType>> {
+    match arg_types.len() {
+        1 => Ok(vec![DataType::Float64]),
+        2 => Ok(vec![DataType::Float64, DataType::Int64]),
+        _ => exec_err!("round takes 1 or 2 arguments: x [, d]"),
+    }
+}
+
+fn evaluate(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+    let values = as_float64_array(&arrays[0])?;
+    let places = arrays.get(1).map(|a| as_int64_array(a)).transpose()?;
+    let mut out = Float64Builder::with_capacity(rows);
+    for row in 0..rows {
+        if values.is_null(row) || places.is_some_and(|p| p.is_null(row)) {
+            out.append_null();
+            continue;
+        }
+        let d = places.map_or(0, |p| p.value(row));
+        out.append_value(round_half_up(values.value(row), d));
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// `value`'s shortest decimal digits rounded half up (away from zero) to `places` decimals.
+pub fn round_half_up(value: f64, places: i64) -> f64 {
+    if !value.is_finite() {
+        return value;
+    }
+    // Rust prints the shortest digits that read back as `value`, without an exponent.
+    let text = format!("{}", value.abs());
+    let (integer, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let mut digits: Vec<u8> = integer
+        .bytes()
+        .chain(fraction.bytes())
+        .map(|b| b - b'0')
+        .collect();
+    let point = integer.len() as i64;
+    let keep = point.saturating_add(places);
+    if keep >= digits.len() as i64 {
+        return value;
+    }
+    if keep < 0 {
+        return 0.0;
+    }
+    let keep = keep as usize;
+    let round_up = digits[keep] >= 5;
+    digits.truncate(keep);
+    let mut point = point;
+    if round_up {
+        let mut i = digits.len();
+        loop {
+            if i == 0 {
+                digits.insert(0, 1);
+                point += 1;
+                break;
+            }
+            i -= 1;
+            if digits[i] == 9 {
+                digits[i] = 0;
+            } else {
+                digits[i] += 1;
+                break;
+            }
+        }
+    }
+    // Digits before the point, padded with zeros when rounding left of it.
+    let point = point.max(0) as usize;
+    while digits.len() < point {
+        digits.push(0);
+    }
+    let as_text = |ds: &[u8]| ds.iter().map(|d| char::from(b'0' + d)).collect::<String>();
+    let integer = as_text(&digits[..point]);
+    let fraction = as_text(&digits[point..]);
+    let rounded: f64 = format!(
+        "{}.{}0",
+        if integer.is_empty() { "0" } else { &integer },
+        fraction
+    )
+    .parse()
+    .unwrap_or(value.abs());
+    // A decimal has no negative zero: `round(-0.4)` is 0.
+    if rounded == 0.0 {
+        0.0
+    } else {
+        rounded.copysign(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::round_half_up;
+
+    #[test]
+    fn halves_of_the_printed_digits_round_up() {
+        assert_eq!(round_half_up(1808.235, 2), 1808.24);
+        assert_eq!(round_half_up(2.5, 0), 3.0);
+        assert_eq!(round_half_up(-2.5, 0), -3.0);
+        assert_eq!(round_half_up(0.125, 2), 0.13);
+        assert_eq!(round_half_up(9.995, 2), 10.0);
+        assert_eq!(round_half_up(1234.5, -2), 1200.0);
+        assert_eq!(round_half_up(1250.0, -2), 1300.0);
+        assert_eq!(round_half_up(49.0, -2), 0.0);
+        assert_eq!(round_half_up(1.5, 3), 1.5);
+        assert!(round_half_up(-0.4, 0).is_sign_positive());
+    }
+}
