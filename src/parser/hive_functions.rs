@@ -7,7 +7,7 @@
 //! - `sort_array(a)` is `array_sort(a)`: ascending, NULLs first.
 //! - `collect_list(x)` is `array_agg(x)` and `collect_set(x)` is
 //!   `array_distinct(array_agg(x))` (first places kept, as Hive's LinkedHashSet keeps them),
-//!   both over the non-NULL values, as Hive skips NULLs.
+//!   both over the non-NULL values, as Hive skips NULLs, and `[]` when there are none.
 //! - Hive's other names: `variance` is `var_pop`, `std` is `stddev_pop`, `day(d)` and
 //!   `dayofmonth(d)` are `date_part('day', d)`; `size(a)` is the INT `cardinality(a)`, -1 for
 //!   NULL.
@@ -218,9 +218,20 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
                 },
                 None => not_null,
             }));
+            // No values collect into an empty array, not NULL.
+            let collected = call(
+                "coalesce",
+                vec![
+                    Expr::Function(function.clone()),
+                    call("make_array", Vec::new()),
+                ],
+            );
             // A set keeps each value's first place, as Hive's LinkedHashSet does.
-            (name == "collect_set")
-                .then(|| call("array_distinct", vec![Expr::Function(function.clone())]))
+            Some(if name == "collect_set" {
+                call("array_distinct", vec![collected])
+            } else {
+                collected
+            })
         }
         _ => None,
     }
@@ -472,8 +483,8 @@ mod tests {
         );
         assert_eq!(
             query_text("select collect_set(v), collect_list(v) from t"),
-            "SELECT array_distinct(array_agg(v) FILTER (WHERE v IS NOT NULL)), \
-             array_agg(v) FILTER (WHERE v IS NOT NULL) FROM t"
+            "SELECT array_distinct(coalesce(array_agg(v) FILTER (WHERE v IS NOT NULL), make_array())), \
+             coalesce(array_agg(v) FILTER (WHERE v IS NOT NULL), make_array()) FROM t"
         );
     }
 }
