@@ -116,14 +116,32 @@ fn subquery_join_keys(predicate: &Expr) -> Option<Vec<Expr>> {
             Expr::Exists(exists) => &exists.subquery,
             _ => return Ok(TreeNodeRecursion::Continue),
         };
-        for outer in &subquery.outer_ref_columns {
-            if let Expr::OuterReferenceColumn(_, column) = outer {
-                push(Expr::Column(column.clone()));
-            }
+        for column in outer_columns_bottom_up(&subquery.subquery) {
+            push(Expr::Column(column));
         }
         Ok(TreeNodeRecursion::Continue)
     });
     (!keys.is_empty()).then_some(keys)
+}
+
+/// The outer columns a subquery plan refers to, those of its deepest operators first: a
+/// WHERE's correlation comes before a HAVING's comparison, as Hive orders its join keys.
+fn outer_columns_bottom_up(plan: &LogicalPlan) -> Vec<Column> {
+    let mut per_node: Vec<Vec<Column>> = Vec::new();
+    let _ = plan.apply(|node| {
+        let mut columns = Vec::new();
+        for expr in node.expressions() {
+            let _ = expr.apply(|e| {
+                if let Expr::OuterReferenceColumn(_, column) = e {
+                    columns.push(column.clone());
+                }
+                Ok(TreeNodeRecursion::Continue)
+            });
+        }
+        per_node.push(columns);
+        Ok(TreeNodeRecursion::Continue)
+    });
+    per_node.into_iter().rev().flatten().collect()
 }
 
 /// `plan` sorted by its first `keys` columns, ascending with NULLs first.
