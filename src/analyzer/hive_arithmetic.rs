@@ -12,7 +12,7 @@ use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExp
 use datafusion::logical_expr::{Expr, ExprSchemable, Operator, cast};
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
-use super::hive_decimal::{decimal_arithmetic, is_decimal};
+use super::hive_decimal::decimal_arithmetic;
 
 #[derive(Debug, Default)]
 pub struct HiveArithmetic;
@@ -71,10 +71,10 @@ impl ExprPlanner for HiveArithmetic {
 
 /// The type both operands take, when Hive's differs from DataFusion's.
 fn operand_types(left: &DataType, right: &DataType) -> Option<DataType> {
-    let string_and_number = (is_string(left) && (right.is_numeric() || is_string(right)))
-        || (is_string(right) && left.is_numeric());
+    let string_and_number = (left.is_string() && (right.is_numeric() || right.is_string()))
+        || (right.is_string() && left.is_numeric());
     let decimal_and_approximate =
-        (is_decimal(left) && right.is_floating()) || (is_decimal(right) && left.is_floating());
+        (left.is_decimal() && right.is_floating()) || (right.is_decimal() && left.is_floating());
     (string_and_number || decimal_and_approximate).then_some(DataType::Float64)
 }
 
@@ -84,13 +84,6 @@ fn as_double(expr: Expr, data_type: &DataType) -> Expr {
     } else {
         cast(expr, DataType::Float64)
     }
-}
-
-fn is_string(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-    )
 }
 
 #[cfg(test)]

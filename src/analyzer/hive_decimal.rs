@@ -35,7 +35,7 @@ pub fn decimal_arithmetic(
     if !matches!(op, Operator::Multiply | Operator::Divide) {
         return None;
     }
-    if !(is_decimal(left_type) || is_decimal(right_type)) {
+    if !(left_type.is_decimal() || right_type.is_decimal()) {
         return None;
     }
     let (p1, s1) = decimal_shape(left, left_type)?;
@@ -86,16 +86,6 @@ fn integer_magnitude(value: &ScalarValue) -> Option<u64> {
         ScalarValue::UInt64(Some(n)) => Some(*n),
         _ => None,
     }
-}
-
-pub fn is_decimal(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::Decimal32(..)
-            | DataType::Decimal64(..)
-            | DataType::Decimal128(..)
-            | DataType::Decimal256(..)
-    )
 }
 
 /// A DECIMAL's precision and scale, or an integer's as Hive reads it: a constant has the

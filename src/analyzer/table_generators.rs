@@ -244,7 +244,7 @@ fn explode(arg: Expr, schema: &DFSchema, view: usize) -> Result<Generator> {
             outputs: vec![slot(view, 0), slot(view, 1)],
             default_names: vec!["key".into(), "value".into()],
         }),
-        t if is_list(&t) => Ok(Generator {
+        t if t.is_list() => Ok(Generator {
             inputs: vec![arg],
             unnest: true,
             outputs: vec![slot(view, 0)],
@@ -256,7 +256,7 @@ fn explode(arg: Expr, schema: &DFSchema, view: usize) -> Result<Generator> {
 
 fn posexplode(arg: Expr, schema: &DFSchema, view: usize) -> Result<Generator> {
     let list_type = arg.get_type(schema)?;
-    if !is_list(&list_type) {
+    if !list_type.is_list() {
         return plan_err!("posexplode takes an array, got {list_type}");
     }
     let length = cast(
@@ -374,13 +374,6 @@ fn parse_url_part(url: Expr, part: Expr) -> Result<Expr> {
         return Ok(parse_url.call(vec![url, lit("QUERY"), lit(key)]));
     }
     Ok(parse_url.call(vec![url, part]))
-}
-
-fn is_list(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::List(_) | DataType::LargeList(_) | DataType::FixedSizeList(..)
-    )
 }
 
 #[cfg(test)]

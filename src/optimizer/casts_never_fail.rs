@@ -25,7 +25,7 @@ impl AnalyzerRule for CastsNeverFail {
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
         rewrite_plan_expressions(plan, |expr, schema| match expr {
             Expr::Cast(Cast { expr, field }) | Expr::TryCast(TryCast { expr, field })
-                if is_string(field.data_type())
+                if field.data_type().is_string()
                     && expr.get_type(schema).ok() == Some(DataType::Boolean) =>
             {
                 // Hive writes a boolean as text in capitals.
@@ -41,13 +41,6 @@ impl AnalyzerRule for CastsNeverFail {
             other => Ok(Transformed::no(other)),
         })
     }
-}
-
-fn is_string(data_type: &DataType) -> bool {
-    matches!(
-        data_type,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-    )
 }
 
 #[cfg(test)]
