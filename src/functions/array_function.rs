@@ -16,17 +16,44 @@ use datafusion::logical_expr::{
 pub struct ArrayFunction {
     name: &'static str,
     signature: Signature,
-    return_type: DataType,
+    /// The result type, from the coerced argument types.
+    return_type: ReturnType,
     /// The types the arguments are cast to, from their types (or an error for a bad call).
     coerce: fn(&[DataType]) -> Result<Vec<DataType>>,
     /// The result for `rows` rows of arguments, already of the coerced types.
     evaluate: fn(&[ArrayRef], usize) -> Result<ArrayRef>,
 }
 
+#[derive(Debug)]
+enum ReturnType {
+    Fixed(DataType),
+    Derived(fn(&[DataType]) -> Result<DataType>),
+}
+
 impl ArrayFunction {
+    /// A function whose result is always of type `return_type`.
     pub fn udf(
         name: &'static str,
         return_type: DataType,
+        coerce: fn(&[DataType]) -> Result<Vec<DataType>>,
+        evaluate: fn(&[ArrayRef], usize) -> Result<ArrayRef>,
+    ) -> ScalarUDF {
+        Self::build(name, ReturnType::Fixed(return_type), coerce, evaluate)
+    }
+
+    /// A function whose result type follows its (coerced) argument types.
+    pub fn udf_with_return_type(
+        name: &'static str,
+        return_type: fn(&[DataType]) -> Result<DataType>,
+        coerce: fn(&[DataType]) -> Result<Vec<DataType>>,
+        evaluate: fn(&[ArrayRef], usize) -> Result<ArrayRef>,
+    ) -> ScalarUDF {
+        Self::build(name, ReturnType::Derived(return_type), coerce, evaluate)
+    }
+
+    fn build(
+        name: &'static str,
+        return_type: ReturnType,
         coerce: fn(&[DataType]) -> Result<Vec<DataType>>,
         evaluate: fn(&[ArrayRef], usize) -> Result<ArrayRef>,
     ) -> ScalarUDF {
@@ -64,8 +91,11 @@ impl ScalarUDFImpl for ArrayFunction {
         &self.signature
     }
 
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(self.return_type.clone())
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        match &self.return_type {
+            ReturnType::Fixed(data_type) => Ok(data_type.clone()),
+            ReturnType::Derived(derive) => derive(arg_types),
+        }
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {

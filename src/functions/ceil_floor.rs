@@ -2,57 +2,47 @@
 //! the BIGINT range), and for DECIMAL(p, s) a DECIMAL(p - s + 1, 0), where DataFusion keeps
 //! the argument's type.
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, Decimal128Array, Float64Array, Int64Array};
+use datafusion::arrow::array::{Array, ArrayRef, Decimal128Array, Int64Array};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::cast::{as_decimal128_array, as_float64_array};
 use datafusion::common::{Result, exec_err};
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::ScalarUDF;
+
+use super::array_function::ArrayFunction;
 
 pub fn ceil_udf() -> ScalarUDF {
-    ScalarUDF::new_from_impl(Rounding::new("ceil", &["ceiling"], true))
+    ArrayFunction::udf_with_return_type("ceil", return_type, coerce, |arrays, _| {
+        round_to_integer(&arrays[0], true)
+    })
+    .with_aliases(["ceiling"])
 }
 
 pub fn floor_udf() -> ScalarUDF {
-    ScalarUDF::new_from_impl(Rounding::new("floor", &[], false))
+    ArrayFunction::udf_with_return_type("floor", return_type, coerce, |arrays, _| {
+        round_to_integer(&arrays[0], false)
+    })
 }
 
-#[derive(Debug)]
-struct Rounding {
-    name: &'static str,
-    aliases: Vec<String>,
-    up: bool,
-    signature: Signature,
-}
-
-impl Rounding {
-    fn new(name: &'static str, aliases: &[&str], up: bool) -> Self {
-        Rounding {
-            name,
-            aliases: aliases.iter().map(|a| a.to_string()).collect(),
-            up,
-            signature: Signature::user_defined(Volatility::Immutable),
+fn coerce(arg_types: &[DataType]) -> Result<Vec<DataType>> {
+    let [arg] = arg_types else {
+        return exec_err!("ceil and floor take 1 argument");
+    };
+    Ok(vec![match arg {
+        DataType::Decimal32(p, s) | DataType::Decimal64(p, s) | DataType::Decimal128(p, s) => {
+            DataType::Decimal128(*p, *s)
         }
-    }
+        _ => DataType::Float64,
+    }])
 }
 
-impl PartialEq for Rounding {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-impl Eq for Rounding {}
-
-impl Hash for Rounding {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.name.hash(state);
-    }
+fn return_type(arg_types: &[DataType]) -> Result<DataType> {
+    Ok(match arg_types {
+        [DataType::Decimal128(p, s)] => rounded_decimal(*p, *s),
+        _ => DataType::Int64,
+    })
 }
 
 /// The DECIMAL(p - s + 1, 0) that holds the rounded values of a DECIMAL(p, s).
@@ -61,74 +51,31 @@ fn rounded_decimal(precision: u8, scale: i8) -> DataType {
     DataType::Decimal128(integer_digits.clamp(1, 38) as u8, 0)
 }
 
-impl ScalarUDFImpl for Rounding {
-    fn name(&self) -> &str {
-        self.name
-    }
-
-    fn aliases(&self) -> &[String] {
-        &self.aliases
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        let [arg] = arg_types else {
-            return exec_err!("{} takes 1 argument", self.name);
-        };
-        Ok(vec![match arg {
-            DataType::Decimal32(p, s) | DataType::Decimal64(p, s) | DataType::Decimal128(p, s) => {
-                DataType::Decimal128(*p, *s)
+/// The values rounded up (`up`) or down to integers.
+fn round_to_integer(array: &ArrayRef, up: bool) -> Result<ArrayRef> {
+    if let DataType::Decimal128(p, s) = array.data_type() {
+        let (p, s) = (*p, *s);
+        let divisor = 10_i128.pow(u32::try_from(s.max(0)).unwrap_or(0));
+        let rounded: Decimal128Array = as_decimal128_array(array)?.unary(|v| {
+            let (quotient, remainder) = (v / divisor, v % divisor);
+            match (up, remainder.signum()) {
+                (true, 1) => quotient + 1,
+                (false, -1) => quotient - 1,
+                _ => quotient,
             }
-            _ => DataType::Float64,
-        }])
+        });
+        let rounded = rounded.with_precision_and_scale(38, 0)?;
+        return Ok(cast(&rounded, &rounded_decimal(p, s))?);
     }
-
-    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        Ok(match arg_types {
-            [DataType::Decimal128(p, s)] => rounded_decimal(*p, *s),
-            _ => DataType::Int64,
+    let rounded: Int64Array = as_float64_array(array)?
+        .iter()
+        .map(|v| {
+            v.map(|x| if up { x.ceil() } else { x.floor() })
+                .filter(|x| x.is_finite() && x.abs() < 9.2e18)
+                .map(|x| x as i64)
         })
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let [arg] = args.args.as_slice() else {
-            return exec_err!("{} takes 1 argument", self.name);
-        };
-        let array = arg.to_array(args.number_rows)?;
-        let result: ArrayRef = match array.data_type() {
-            DataType::Decimal128(p, s) => {
-                let (p, s) = (*p, *s);
-                let divisor = 10_i128.pow(u32::try_from(s.max(0)).unwrap_or(0));
-                let rounded: Decimal128Array = as_decimal128_array(&array)?.unary(|v| {
-                    let (quotient, remainder) = (v / divisor, v % divisor);
-                    match (self.up, remainder.signum()) {
-                        (true, 1) => quotient + 1,
-                        (false, -1) => quotient - 1,
-                        _ => quotient,
-                    }
-                });
-                let rounded = rounded.with_precision_and_scale(38, 0)?;
-                cast(&rounded, &rounded_decimal(p, s))?
-            }
-            _ => {
-                let values: &Float64Array = as_float64_array(&array)?;
-                let up = self.up;
-                let rounded: Int64Array = values
-                    .iter()
-                    .map(|v| {
-                        v.map(|x| if up { x.ceil() } else { x.floor() })
-                            .filter(|x| x.is_finite() && x.abs() < 9.2e18)
-                            .map(|x| x as i64)
-                    })
-                    .collect();
-                Arc::new(rounded)
-            }
-        };
-        Ok(ColumnarValue::Array(result))
-    }
+        .collect();
+    Ok(Arc::new(rounded))
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! session. This is the start of the Hive function library.
 
 mod array_function;
-mod bround;
 mod calendar;
 mod catalog;
 mod ceil_floor;
@@ -20,7 +19,7 @@ mod parse_url;
 mod printf;
 mod regex_cache;
 mod regexp_extract;
-mod round_half_up;
+mod rounding;
 mod split;
 mod unix_time;
 
@@ -32,7 +31,7 @@ use datafusion::functions_nested::make_array::make_array_udf;
 pub use catalog::{describe_function, function_names};
 use numeric_aggregate::StringsAsDouble;
 pub use parse_url::udf as parse_url_udf;
-pub use round_half_up::udf as round_half_up_udf;
+pub use rounding::round_half_up_udf;
 
 /// DataFusion's aggregates that Hive also applies to strings, read as DOUBLE.
 const NUMERIC_AGGREGATES: &[&str] = &["sum", "avg", "var_samp", "var_pop", "stddev", "stddev_pop"];
@@ -42,7 +41,7 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     // Hive's array(a, b, ...) constructor is DataFusion's make_array.
     let array = make_array_udf().as_ref().clone().with_aliases(["array"]);
     ctx.register_udf(array);
-    ctx.register_udf(bround::udf());
+    ctx.register_udf(rounding::bround_udf());
     ctx.register_udf(calendar::add_months_udf());
     ctx.register_udf(calendar::last_day_udf());
     ctx.register_udf(calendar::next_day_udf());

@@ -1,5 +1,5 @@
 //! `round(x [, d])` of a DOUBLE or FLOAT rounds the digits Java prints for `x`, half up, as
-//! Hive does (see `functions::round_half_up`). This analyzer rule, after type coercion, plans
+//! Hive does (see `functions::rounding`). This analyzer rule, after type coercion, plans
 //! such calls with that function; `round` of other types stays DataFusion's.
 
 use std::sync::Arc;

@@ -1,8 +1,12 @@
-//! Hive's `round(x, d)` of a DOUBLE: the decimal digits Java prints for `x` rounded half up
-//! to `d` places (`round(1808.235, 2)` is 1808.24), as Hive rounds `BigDecimal.valueOf(x)`.
-//! Rounding the binary value instead (`x * 100`, then round) gives 1808.23, since 1808.235
-//! is stored as 1808.23499999... Planned by the `hive_round` analyzer rule for DOUBLE and
-//! FLOAT arguments; other types keep DataFusion's `round`.
+//! Hive's rounding of DOUBLEs to `d` decimal places (default 0; a negative `d` rounds to
+//! tens, hundreds, ...), each a DOUBLE:
+//!
+//! - `bround(x [, d])`: HALF_EVEN ("banker's") rounding: `bround(2.5)` is 2, `bround(3.5)` 4.
+//! - `round(x [, d])` of a DOUBLE or FLOAT: the decimal digits Java prints for `x` rounded
+//!   half up (`round(1808.235, 2)` is 1808.24), as Hive rounds `BigDecimal.valueOf(x)`.
+//!   Rounding the binary value instead (`x * 100`, then round) gives 1808.23, since 1808.235
+//!   is stored as 1808.23499999... The `hive_round` analyzer rule plans DOUBLE and FLOAT
+//!   arguments with it; other types keep DataFusion's `round`.
 
 use std::sync::Arc;
 
@@ -14,19 +18,31 @@ use datafusion::logical_expr::ScalarUDF;
 
 use super::array_function::ArrayFunction;
 
-pub fn udf() -> ScalarUDF {
-    ArrayFunction::udf("hive_round_double", DataType::Float64, coerce, evaluate)
+pub fn bround_udf() -> ScalarUDF {
+    ArrayFunction::udf("bround", DataType::Float64, coerce, |arrays, rows| {
+        round_each(arrays, rows, bround)
+    })
+}
+
+pub fn round_half_up_udf() -> ScalarUDF {
+    ArrayFunction::udf(
+        "hive_round_double",
+        DataType::Float64,
+        coerce,
+        |arrays, rows| round_each(arrays, rows, round_half_up),
+    )
 }
 
 fn coerce(arg_types: &[DataType]) -> Result<Vec<DataType>> {
     match arg_types.len() {
         1 => Ok(vec![DataType::Float64]),
         2 => Ok(vec![DataType::Float64, DataType::Int64]),
-        _ => exec_err!("round takes 1 or 2 arguments: x [, d]"),
+        _ => exec_err!("takes 1 or 2 arguments: x [, d]"),
     }
 }
 
-fn evaluate(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
+/// `round(x, d)` of each row; NULL when either is NULL.
+fn round_each(arrays: &[ArrayRef], rows: usize, round: fn(f64, i64) -> f64) -> Result<ArrayRef> {
     let values = as_float64_array(&arrays[0])?;
     let places = arrays.get(1).map(|a| as_int64_array(a)).transpose()?;
     let mut out = Float64Builder::with_capacity(rows);
@@ -36,9 +52,22 @@ fn evaluate(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
             continue;
         }
         let d = places.map_or(0, |p| p.value(row));
-        out.append_value(round_half_up(values.value(row), d));
+        out.append_value(round(values.value(row), d));
     }
     Ok(Arc::new(out.finish()))
+}
+
+fn bround(value: f64, places: i64) -> f64 {
+    if !value.is_finite() {
+        return value;
+    }
+    let places = places.clamp(-308, 308) as i32;
+    let scale = 10f64.powi(places.abs());
+    if places >= 0 {
+        (value * scale).round_ties_even() / scale
+    } else {
+        (value / scale).round_ties_even() * scale
+    }
 }
 
 /// `value`'s shortest decimal digits rounded half up (away from zero) to `places` decimals.
@@ -108,7 +137,18 @@ pub fn round_half_up(value: f64, places: i64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::round_half_up;
+    use super::{bround, round_half_up};
+
+    #[test]
+    fn halves_round_to_even() {
+        assert_eq!(bround(2.5, 0), 2.0);
+        assert_eq!(bround(3.5, 0), 4.0);
+        assert_eq!(bround(-2.5, 0), -2.0);
+        assert_eq!(bround(8.25, 1), 8.2);
+        assert_eq!(bround(8.35, 1), 8.4);
+        assert_eq!(bround(55.0, -1), 60.0);
+        assert_eq!(bround(45.0, -1), 40.0);
+    }
 
     #[test]
     fn halves_of_the_printed_digits_round_up() {
