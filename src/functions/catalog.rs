@@ -74,6 +74,11 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "Returns the day of the week of date/timestamp (1 = Sunday, 2 = Monday, ..., 7 = Saturday)",
     ),
     (
+        "div",
+        "a div b",
+        "Divide a by b rounded to the long integer",
+    ),
+    (
         "explode",
         "explode(a)",
         "separates the elements of array a into multiple rows, or the elements of a map into multiple rows and columns",

@@ -8,6 +8,7 @@ mod ceil_floor;
 mod concat_ws;
 mod conv;
 mod date_format;
+mod div;
 mod format_number;
 mod histogram_numeric;
 mod hive_datetime;
@@ -49,6 +50,7 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     ctx.register_udf(ceil_floor::floor_udf());
     ctx.register_udf(concat_ws::udf());
     ctx.register_udf(conv::udf());
+    ctx.register_udf(div::udf());
     ctx.register_udf(date_format::udf());
     ctx.register_udf(format_number::udf());
     ctx.register_udf(hive_hash::udf());

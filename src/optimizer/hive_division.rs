@@ -1,17 +1,13 @@
-//! Hive's `/`: a division of integers is a DOUBLE division (`3 / 2` is `1.5`), and a division
-//! by zero is NULL rather than an error or an infinity. This analyzer rule runs just before
-//! DataFusion's type coercion, so that the DOUBLE it chooses shapes the types around it, and
-//! rewrites `a / b` into
-//! `CAST(a AS DOUBLE) / NULLIF(CAST(b AS DOUBLE), 0)` for integers and `a / NULLIF(b, 0)` for
-//! other numbers. Hive's integer division is `DIV`, which stays as it is. `a % b` with a zero
-//! divisor is NULL too: it becomes `a % NULLIF(b, 0)`.
+//! Hive's division by zero is NULL rather than an error or an infinity: `a / b` and `a % b`
+//! become `a / NULLIF(b, 0)` and `a % NULLIF(b, 0)` (`DIV` is the `div` function). (That `int / int` is a DOUBLE division is
+//! settled earlier, as the SQL is planned: `analyzer::hive_arithmetic`.) The rule runs just
+//! before DataFusion's type coercion.
 
-use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::Transformed;
 use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::functions::core::expr_fn::nullif;
-use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, cast, lit};
+use datafusion::logical_expr::{BinaryExpr, Expr, ExprSchemable, LogicalPlan, Operator, lit};
 use datafusion::optimizer::AnalyzerRule;
 
 use super::rewrite_plan_expressions;
@@ -45,17 +41,8 @@ fn rewrite(expr: Expr, schema: &DFSchema) -> Result<Transformed<Expr>> {
     if rewritten || !left_type.is_numeric() || !right_type.is_numeric() {
         return Ok(Transformed::no(expr));
     }
-    let integers = left_type.is_integer() && right_type.is_integer();
-    let (left, right, divisor_type) = if integers && op == Operator::Divide {
-        (
-            cast(left.as_ref().clone(), DataType::Float64),
-            cast(right.as_ref().clone(), DataType::Float64),
-            DataType::Float64,
-        )
-    } else {
-        (left.as_ref().clone(), right.as_ref().clone(), right_type)
-    };
-    let zero = ScalarValue::new_zero(&divisor_type)?;
+    let (left, right) = (left.as_ref().clone(), right.as_ref().clone());
+    let zero = ScalarValue::new_zero(&right_type)?;
     Ok(Transformed::yes(Expr::BinaryExpr(BinaryExpr::new(
         Box::new(left),
         op,

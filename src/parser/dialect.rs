@@ -1,6 +1,6 @@
 //! Apiary's SQL dialect: sqlparser's Hive dialect with the switches HiveQL needs turned on.
 
-use datafusion::sql::sqlparser::ast::{BinaryOperator, CastKind, DataType, Expr};
+use datafusion::sql::sqlparser::ast::Expr;
 use datafusion::sql::sqlparser::dialect::{Dialect, HiveDialect, Precedence};
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
@@ -77,8 +77,7 @@ impl Dialect for ApiaryDialect {
         *kw != Keyword::INSERT && self.hive.is_column_alias(kw, parser)
     }
     /// `a DIV b`, Hive's integer division, binding as tightly as `*` and `/`: the quotient of
-    /// the operands as BIGINTs, truncated (`CAST(CAST(a AS BIGINT) / CAST(b AS BIGINT) AS
-    /// BIGINT)`, `/` giving NULL for a zero divisor).
+    /// the operands as BIGINTs, truncated: the `div` function (`functions::div`).
     fn parse_infix(
         &self,
         parser: &mut Parser,
@@ -89,19 +88,10 @@ impl Dialect for ApiaryDialect {
             return None;
         }
         let precedence = self.prec_value(Precedence::MulDivModOp);
-        let bigint = |expr: Expr| Expr::Cast {
-            kind: CastKind::Cast,
-            expr: Box::new(expr),
-            data_type: DataType::BigInt(None),
-            array: false,
-            format: None,
-        };
-        Some(parser.parse_subexpr(precedence).map(|right| {
-            bigint(Expr::Nested(Box::new(Expr::BinaryOp {
-                left: Box::new(bigint(expr.clone())),
-                op: BinaryOperator::Divide,
-                right: Box::new(bigint(right)),
-            })))
-        }))
+        Some(
+            parser
+                .parse_subexpr(precedence)
+                .map(|right| super::hive_functions::call("div", vec![expr.clone(), right])),
+        )
     }
 }
