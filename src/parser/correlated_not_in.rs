@@ -18,8 +18,10 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     BinaryOperator, Expr, GroupByExpr, Ident, Query, Select, SelectItem, SetExpr, TableFactor,
-    Value, ValueWithSpan, Visit, VisitMut, VisitorMut, visit_expressions, visit_expressions_mut,
+    Visit, VisitMut, VisitorMut, visit_expressions, visit_expressions_mut,
 };
+
+use super::hive_functions::number;
 
 pub fn rewrite_correlated_not_in<V: VisitMut>(node: &mut V) {
     let _ = node.visit(&mut NotInRewriter);
@@ -151,9 +153,7 @@ fn as_not_exists(value: &Expr, subquery: &Query) -> Option<Expr> {
     )));
     let mut rewritten = subquery.clone();
     if let SetExpr::Select(select) = rewritten.body.as_mut() {
-        select.projection = vec![SelectItem::UnnamedExpr(Expr::Value(ValueWithSpan::from(
-            Value::Number("1".into(), false),
-        )))];
+        select.projection = vec![SelectItem::UnnamedExpr(number(1))];
         let and = |left: Expr, right: Expr| Expr::BinaryOp {
             left: Box::new(Expr::Nested(Box::new(left))),
             op: BinaryOperator::And,

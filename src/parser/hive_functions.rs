@@ -46,7 +46,7 @@ pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
             for access in access_chain.iter_mut() {
                 if let AccessExpr::Dot(Expr::Identifier(field)) = access {
                     *access = AccessExpr::Subscript(Subscript::Index {
-                        index: Expr::value(Value::SingleQuotedString(field.value.clone())),
+                        index: string(&field.value),
                     });
                 }
             }
@@ -57,10 +57,7 @@ pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
         {
             let mut args = Vec::with_capacity(values.len() * 2);
             for (position, value) in values.drain(..).enumerate() {
-                args.push(Expr::value(Value::SingleQuotedString(format!(
-                    "col{}",
-                    position + 1
-                ))));
+                args.push(string(&format!("col{}", position + 1)));
                 args.push(value);
             }
             *expr = call("named_struct", args);
@@ -166,16 +163,7 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
         }
         "day" | "dayofmonth" => {
             let [date] = plain_args(function)?;
-            function.name = function_name("date_part");
-            if let FunctionArguments::List(list) = &mut function.args {
-                list.args = vec![
-                    FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::value(
-                        Value::SingleQuotedString("day".to_string()),
-                    ))),
-                    FunctionArg::Unnamed(FunctionArgExpr::Expr(date)),
-                ];
-            }
-            None
+            Some(call("date_part", vec![string("day"), date]))
         }
         "size" => {
             let [collection] = plain_args(function)?;
@@ -282,14 +270,7 @@ fn offset_with_expression_default(function: &Function, lag: bool) -> Option<Expr
             order_by: Vec::new(),
             ..unframed
         };
-        let count = windowed(
-            "count",
-            vec![Expr::Value(ValueWithSpan::from(Value::Number(
-                "1".into(),
-                false,
-            )))],
-            partition_only,
-        );
+        let count = windowed("count", vec![self::number(1)], partition_only);
         Expr::BinaryOp {
             left: Box::new(Expr::BinaryOp {
                 left: Box::new(count),
@@ -305,11 +286,10 @@ fn offset_with_expression_default(function: &Function, lag: bool) -> Option<Expr
 
 /// `date_part('dow', value) + 1`: Sunday is 1.
 fn day_of_week(value: Expr) -> Expr {
-    let dow = Expr::value(Value::SingleQuotedString("dow".to_string()));
     Expr::BinaryOp {
-        left: Box::new(call("date_part", vec![dow, value])),
+        left: Box::new(call("date_part", vec![string("dow"), value])),
         op: BinaryOperator::Plus,
-        right: Box::new(Expr::value(Value::Number("1".into(), false))),
+        right: Box::new(number(1)),
     }
 }
 
