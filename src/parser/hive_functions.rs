@@ -51,6 +51,17 @@ pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
                 }
             }
         }
+        // Hive's substr counts a negative position from the end, and position 0 as 1.
+        if let Expr::Substring {
+            expr: text,
+            substring_from: Some(position),
+            substring_for: length,
+            ..
+        } = expr
+            && !matches!(position.as_ref(), Expr::Value(ValueWithSpan { value: Value::Number(n, _), .. }) if !n.starts_with('-') && n != "0")
+        {
+            *expr = hive_substr(text, position, length.as_deref());
+        }
         // Hive's `struct(a, b)` names its fields col1, col2, ...
         if let Expr::Struct { values, fields } = expr
             && fields.is_empty()
@@ -291,6 +302,47 @@ fn day_of_week(value: Expr) -> Expr {
         op: BinaryOperator::Plus,
         right: Box::new(number(1)),
     }
+}
+
+/// `substr(text, position [, length])` as Hive reads the position: counted from the end when
+/// negative (empty when before the start), 0 as 1.
+fn hive_substr(text: &Expr, position: &Expr, length: Option<&Expr>) -> Expr {
+    let binary = |left: Expr, op: BinaryOperator, right: Expr| {
+        Expr::Nested(Box::new(Expr::BinaryOp {
+            left: Box::new(left),
+            op,
+            right: Box::new(right),
+        }))
+    };
+    let chars = || call("character_length", vec![text.clone()]);
+    let start = if_then_else(
+        binary(position.clone(), BinaryOperator::Gt, number(0)),
+        position.clone(),
+        if_then_else(
+            binary(position.clone(), BinaryOperator::Eq, number(0)),
+            number(1),
+            binary(
+                binary(chars(), BinaryOperator::Plus, position.clone()),
+                BinaryOperator::Plus,
+                number(1),
+            ),
+        ),
+    );
+    let mut args = vec![text.clone(), start];
+    args.extend(length.cloned());
+    let before_start = binary(
+        binary(position.clone(), BinaryOperator::Lt, number(0)),
+        BinaryOperator::And,
+        binary(
+            Expr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr: Box::new(position.clone()),
+            },
+            BinaryOperator::Gt,
+            chars(),
+        ),
+    );
+    if_then_else(before_start, string(""), call("substr", args))
 }
 
 /// Hive's `size(array or map)`: an INT, -1 for NULL.
