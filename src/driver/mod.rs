@@ -150,6 +150,9 @@ impl Session {
                 .set(name, value)?;
         }
         self.settings.set(name, value);
+        if optimizer::OPTIMIZER_SETTINGS.contains(&name) {
+            self.ctx = new_context(self.ctx.copied_config(), &self.settings);
+        }
         Ok(())
     }
 
