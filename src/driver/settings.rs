@@ -62,6 +62,11 @@ pub const KNOWN_SETTINGS: &[SettingDef] = &[
         doc: "Push predicates down towards the scans (DataFusion's push_down_filter rule).",
     },
     SettingDef {
+        name: "hive.cbo.enable",
+        default: "true",
+        doc: "Hive's cost-based planning. On, grouped variance and stddev are computed from sums of squares, as Hive's CBO plans them; joins are not reordered yet.",
+    },
+    SettingDef {
         name: "hive.auto.convert.join",
         default: "true",
         doc: "Run joins with a small side as map joins (broadcast hash joins).",

@@ -54,6 +54,21 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "convert num from from_base to to_base",
     ),
     (
+        "corr",
+        "corr(y,x)",
+        "Returns the Pearson coefficient of correlation of a set of number pairs",
+    ),
+    (
+        "covar_pop",
+        "covar_pop(x,y)",
+        "Returns the population covariance of a set of number pairs",
+    ),
+    (
+        "covar_samp",
+        "covar_samp(x,y)",
+        "Returns the sample covariance of a set of number pairs",
+    ),
+    (
         "date_format",
         "date_format(date/timestamp/string, fmt)",
         "converts a date/timestamp/string to a value of string in the format specified by the java date format fmt",
@@ -282,6 +297,16 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "Returns the standard deviation of a set of numbers",
     ),
     (
+        "stddev_pop",
+        "stddev_pop(x)",
+        "Returns the standard deviation of a set of numbers",
+    ),
+    (
+        "stddev_samp",
+        "stddev_samp(x)",
+        "Returns the sample standard deviation of a set of numbers",
+    ),
+    (
         "unix_timestamp",
         "unix_timestamp(date[, pattern])",
         "Converts the time to a number",
@@ -290,6 +315,16 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "variance",
         "variance(x)",
         "Returns the variance of a set of numbers",
+    ),
+    (
+        "var_pop",
+        "var_pop(x)",
+        "Returns the variance of a set of numbers",
+    ),
+    (
+        "var_samp",
+        "var_samp(x)",
+        "Returns the sample variance of a set of numbers",
     ),
 ];
 

@@ -7,6 +7,7 @@ mod catalog;
 mod ceil_floor;
 mod concat_ws;
 mod conv;
+mod covariance;
 mod date_format;
 mod div;
 mod format_number;
@@ -14,6 +15,7 @@ mod histogram_numeric;
 mod hive_datetime;
 mod hive_hash;
 pub mod json;
+mod moments;
 mod months_between;
 mod numeric_aggregate;
 mod parse_url;
@@ -23,6 +25,7 @@ mod regexp_extract;
 mod rounding;
 mod split;
 mod unix_time;
+mod variance;
 
 use std::sync::Arc;
 
@@ -35,7 +38,7 @@ pub use parse_url::udf as parse_url_udf;
 pub use rounding::round_half_up_udf;
 
 /// DataFusion's aggregates that Hive also applies to strings, read as DOUBLE.
-const NUMERIC_AGGREGATES: &[&str] = &["sum", "avg", "var_samp", "var_pop", "stddev", "stddev_pop"];
+const NUMERIC_AGGREGATES: &[&str] = &["sum", "avg"];
 
 /// Registers Hive's names for functions DataFusion has under other names.
 pub fn register_hive_functions(ctx: &SessionContext) {
@@ -67,5 +70,8 @@ pub fn register_hive_functions(ctx: &SessionContext) {
         if let Some(aggregate) = ctx.state().aggregate_functions().get(*name).cloned() {
             ctx.register_udaf(StringsAsDouble::wrap(Arc::clone(&aggregate)));
         }
+    }
+    for aggregate in moments::udafs() {
+        ctx.register_udaf(aggregate);
     }
 }

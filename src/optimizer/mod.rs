@@ -5,12 +5,19 @@
 //! Apiary's own rules, one per file:
 //! - `casts_never_fail`: every cast is a TRY_CAST, since Hive's casts give NULL for values
 //!   that do not convert.
-//! - `hive_division`: `/` of integers is a DOUBLE division, and dividing by zero gives NULL.
+//! - `distinct_key_order`: beside a DISTINCT aggregate, order-sensitive aggregates see rows
+//!   in the distinct argument's order, as Hive's reducer does.
+//! - `hive_division`: dividing by zero gives NULL.
+//! - `hive_round`: `round` of a DOUBLE rounds Java's printed digits half up.
 //! - `sorted_groups`: a query whose result is a GROUP BY or DISTINCT comes out in key order.
+//! - `variance_from_sums`: with `hive.cbo.enable`, grouped variances and deviations are
+//!   computed from sums of squares, as Hive's cost-based planner rewrites them.
 //!
 //! Hive settings and what they change:
 //! - `hive.optimize.ppd` (default true): predicate pushdown. Off, DataFusion's
 //!   `push_down_filter` rule does not run, so filters stay where the query wrote them.
+//! - `hive.cbo.enable` (default true): Hive's cost-based planner. On, grouped variances are
+//!   planned from sums, as Hive's CBO plans them. (Join reordering is not done yet.)
 //! - `hive.auto.convert.join` (default true) with `hive.auto.convert.join.noconditionaltask.size`
 //!   (bytes, default 10000000): Hive turns a join whose small side fits the size into a map
 //!   join (the small side broadcast to every task). DataFusion's equivalent is a hash join that
@@ -18,9 +25,11 @@
 //!   the Hive size becomes that threshold, and turning the conversion off sets it to zero.
 
 mod casts_never_fail;
+mod distinct_key_order;
 mod hive_division;
 mod hive_round;
 mod sorted_groups;
+mod variance_from_sums;
 
 use std::sync::Arc;
 
@@ -33,15 +42,18 @@ use datafusion::optimizer::{Analyzer, Optimizer, OptimizerRule};
 
 use casts_never_fail::CastsNeverFail;
 use datafusion::prelude::SessionConfig;
+use distinct_key_order::DistinctKeyOrder;
 use hive_division::HiveDivision;
 use hive_round::HiveRound;
 use sorted_groups::SortedGroups;
+use variance_from_sums::VarianceFromSums;
 
 use crate::driver::settings::Settings;
 
 /// The settings this module reads; changing one rebuilds the session's planner.
 pub const OPTIMIZER_SETTINGS: &[&str] = &[
     "hive.optimize.ppd",
+    "hive.cbo.enable",
     "hive.auto.convert.join",
     "hive.auto.convert.join.noconditionaltask.size",
 ];
@@ -81,6 +93,10 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     analyzer_rules.insert(coercion, Arc::new(HiveDivision));
     analyzer_rules.push(Arc::new(CastsNeverFail));
     analyzer_rules.push(Arc::new(HiveRound));
+    analyzer_rules.push(Arc::new(DistinctKeyOrder));
+    if settings.get_bool("hive.cbo.enable") {
+        analyzer_rules.push(Arc::new(VarianceFromSums));
+    }
     analyzer_rules.push(Arc::new(SortedGroups));
 
     let mut builder = SessionStateBuilder::new()

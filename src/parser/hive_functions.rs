@@ -8,7 +8,7 @@
 //! - `collect_list(x)` is `array_agg(x)` and `collect_set(x)` is
 //!   `array_distinct(array_agg(x))` (first places kept, as Hive's LinkedHashSet keeps them),
 //!   both over the non-NULL values, as Hive skips NULLs, and `[]` when there are none.
-//! - Hive's other names: `variance` is `var_pop`, `std` is `stddev_pop`, `day(d)` and
+//! - Hive's other names: `ucase` / `lcase` are `upper` / `lower`, `day(d)` and
 //!   `dayofmonth(d)` are `date_part('day', d)`; `size(a)` is the INT `cardinality(a)`, -1 for
 //!   NULL.
 
@@ -110,8 +110,6 @@ pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
 fn rewrite(function: &mut Function) -> Option<Expr> {
     let name = function.name.to_string().to_ascii_lowercase();
     let renamed = match name.as_str() {
-        "variance" => Some("var_pop"),
-        "std" | "stddev" => Some("stddev_pop"),
         "ucase" => Some("upper"),
         "lcase" => Some("lower"),
         _ => None,
@@ -510,8 +508,8 @@ mod tests {
             "SELECT CASE WHEN a > 1 THEN 'x' ELSE 'y' END, (((a % 7) + 7) % 7), array_sort(b) FROM t"
         );
         assert_eq!(
-            query_text("select variance(v), std(v), day(d) from t"),
-            "SELECT var_pop(v), stddev_pop(v), date_part('day', d) FROM t"
+            query_text("select ucase(v), lcase(v), day(d) from t"),
+            "SELECT upper(v), lower(v), date_part('day', d) FROM t"
         );
         assert_eq!(
             query_text("select collect_set(v), collect_list(v) from t"),
