@@ -19,6 +19,7 @@ mod moments;
 mod months_between;
 mod numeric_aggregate;
 mod parse_url;
+mod prefix_sum;
 mod printf;
 mod regex_cache;
 mod regexp_extract;
@@ -33,11 +34,11 @@ use datafusion::execution::context::SessionContext;
 use datafusion::functions_nested::make_array::make_array_udf;
 
 pub use catalog::{describe_function, function_names};
-use numeric_aggregate::StringsAsDouble;
+use numeric_aggregate::HiveNumericAggregate;
 pub use parse_url::udf as parse_url_udf;
 pub use rounding::round_half_up_udf;
 
-/// DataFusion's aggregates that Hive also applies to strings, read as DOUBLE.
+/// DataFusion's aggregates wrapped for Hive's strings-as-DOUBLE and sliding DOUBLE sums.
 const NUMERIC_AGGREGATES: &[&str] = &["sum", "avg"];
 
 /// Registers Hive's names for functions DataFusion has under other names.
@@ -68,7 +69,7 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     ctx.register_udaf(histogram_numeric::udaf());
     for name in NUMERIC_AGGREGATES {
         if let Some(aggregate) = ctx.state().aggregate_functions().get(*name).cloned() {
-            ctx.register_udaf(StringsAsDouble::wrap(Arc::clone(&aggregate)));
+            ctx.register_udaf(HiveNumericAggregate::wrap(Arc::clone(&aggregate)));
         }
     }
     for aggregate in moments::udafs() {

@@ -1,10 +1,13 @@
-//! Hive's numeric aggregates (`sum`, `avg`, `variance`, `stddev`, ...) take strings too:
-//! Hive reads a string argument as a DOUBLE (NULL when it is not a number). DataFusion's
-//! aggregates refuse strings, so each is wrapped: strings are coerced to DOUBLE, then the
-//! wrapped aggregate's own coercion applies, and everything else is the wrapped aggregate's.
+//! DataFusion's `sum` and `avg`, as Hive computes them. Hive reads a string argument as a
+//! DOUBLE (NULL when it is not a number), where DataFusion's aggregates refuse strings; and
+//! over a sliding window frame Hive answers a DOUBLE sum or average from running sums
+//! (`prefix_sum`). So each is wrapped: strings are coerced to DOUBLE, then the wrapped
+//! aggregate's own coercion applies; DOUBLE frames take the running sums; everything else
+//! is the wrapped aggregate's.
 
 use std::sync::Arc;
 
+use super::prefix_sum::PrefixSum;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::expr::{AggregateFunctionParams, WindowFunctionParams};
@@ -17,21 +20,21 @@ use datafusion::logical_expr::{
 };
 
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub struct StringsAsDouble {
+pub struct HiveNumericAggregate {
     inner: Arc<AggregateUDF>,
     signature: Signature,
 }
 
-impl StringsAsDouble {
+impl HiveNumericAggregate {
     pub fn wrap(inner: Arc<AggregateUDF>) -> AggregateUDF {
-        AggregateUDF::new_from_impl(StringsAsDouble {
+        AggregateUDF::new_from_impl(HiveNumericAggregate {
             inner,
             signature: Signature::user_defined(Volatility::Immutable),
         })
     }
 }
 
-impl AggregateUDFImpl for StringsAsDouble {
+impl AggregateUDFImpl for HiveNumericAggregate {
     fn name(&self) -> &str {
         self.inner.name()
     }
@@ -89,7 +92,14 @@ impl AggregateUDFImpl for StringsAsDouble {
     }
 
     fn create_sliding_accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        self.inner.inner().create_sliding_accumulator(args)
+        let doubles = matches!(args.expr_fields, [field] if field.data_type() == &DataType::Float64)
+            && args.return_field.data_type() == &DataType::Float64;
+        match self.inner.name() {
+            "sum" | "avg" if doubles && !args.is_distinct => {
+                Ok(Box::new(PrefixSum::new(self.inner.name() == "avg")))
+            }
+            _ => self.inner.inner().create_sliding_accumulator(args),
+        }
     }
 
     fn schema_name(&self, params: &AggregateFunctionParams) -> Result<String> {

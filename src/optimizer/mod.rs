@@ -10,6 +10,7 @@
 //! - `hive_division`: dividing by zero gives NULL.
 //! - `hive_round`: `round` of a DOUBLE rounds Java's printed digits half up.
 //! - `sorted_groups`: a query whose result is a GROUP BY or DISTINCT comes out in key order.
+//! - `string_range_frames`: a RANGE offset over a string key reaches the current row's peers.
 //! - `variance_from_sums`: with `hive.cbo.enable`, grouped variances and deviations are
 //!   computed from sums of squares, as Hive's cost-based planner rewrites them.
 //!
@@ -29,6 +30,7 @@ mod distinct_key_order;
 mod hive_division;
 mod hive_round;
 mod sorted_groups;
+mod string_range_frames;
 mod variance_from_sums;
 
 use std::sync::Arc;
@@ -46,6 +48,7 @@ use distinct_key_order::DistinctKeyOrder;
 use hive_division::HiveDivision;
 use hive_round::HiveRound;
 use sorted_groups::SortedGroups;
+use string_range_frames::StringRangeFrames;
 use variance_from_sums::VarianceFromSums;
 
 use crate::driver::settings::Settings;
@@ -94,6 +97,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     analyzer_rules.push(Arc::new(CastsNeverFail));
     analyzer_rules.push(Arc::new(HiveRound));
     analyzer_rules.push(Arc::new(DistinctKeyOrder));
+    analyzer_rules.push(Arc::new(StringRangeFrames));
     if settings.get_bool("hive.cbo.enable") {
         analyzer_rules.push(Arc::new(VarianceFromSums));
     }
