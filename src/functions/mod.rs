@@ -19,11 +19,11 @@ mod moments;
 mod months_between;
 mod numeric_aggregate;
 mod parse_url;
-mod prefix_sum;
 mod printf;
 mod regex_cache;
 mod regexp_extract;
 mod rounding;
+mod running_sum;
 mod split;
 mod unix_time;
 mod variance;
@@ -38,7 +38,7 @@ use numeric_aggregate::HiveNumericAggregate;
 pub use parse_url::udf as parse_url_udf;
 pub use rounding::round_half_up_udf;
 
-/// DataFusion's aggregates wrapped for Hive's strings-as-DOUBLE and sliding DOUBLE sums.
+/// DataFusion's aggregates wrapped for Hive's strings-as-DOUBLE and sequential DOUBLE sums.
 const NUMERIC_AGGREGATES: &[&str] = &["sum", "avg"];
 
 /// Registers Hive's names for functions DataFusion has under other names.

@@ -1,13 +1,14 @@
 //! DataFusion's `sum` and `avg`, as Hive computes them. Hive reads a string argument as a
 //! DOUBLE (NULL when it is not a number), where DataFusion's aggregates refuse strings; and
-//! over a sliding window frame Hive answers a DOUBLE sum or average from running sums
-//! (`prefix_sum`). So each is wrapped: strings are coerced to DOUBLE, then the wrapped
-//! aggregate's own coercion applies; DOUBLE frames take the running sums; everything else
-//! is the wrapped aggregate's.
+//! Hive adds DOUBLEs one by one, answering a sliding window frame from running sums
+//! (`running_sum`). So each is wrapped: strings are coerced to DOUBLE, then the wrapped
+//! aggregate's own coercion applies; ungrouped DOUBLE sums and frames take the running sums
+//! (grouped ones are DataFusion's, which add row by row too); everything else is the wrapped
+//! aggregate's.
 
 use std::sync::Arc;
 
-use super::prefix_sum::PrefixSum;
+use super::running_sum::RunningSum;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::expr::{AggregateFunctionParams, WindowFunctionParams};
@@ -31,6 +32,20 @@ impl HiveNumericAggregate {
             inner,
             signature: Signature::user_defined(Volatility::Immutable),
         })
+    }
+}
+
+impl HiveNumericAggregate {
+    /// Hive's sequential sum, for a `sum` or `avg` (not DISTINCT) of DOUBLEs.
+    fn running_sum(&self, args: &AccumulatorArgs) -> Option<RunningSum> {
+        let doubles = matches!(args.expr_fields, [field] if field.data_type() == &DataType::Float64)
+            && args.return_field.data_type() == &DataType::Float64;
+        let average = match self.inner.name() {
+            "sum" => false,
+            "avg" => true,
+            _ => return None,
+        };
+        (doubles && !args.is_distinct).then(|| RunningSum::new(average))
     }
 }
 
@@ -73,7 +88,10 @@ impl AggregateUDFImpl for HiveNumericAggregate {
     }
 
     fn accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        self.inner.accumulator(args)
+        match self.running_sum(&args) {
+            Some(running) => Ok(Box::new(running)),
+            None => self.inner.accumulator(args),
+        }
     }
 
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
@@ -92,13 +110,9 @@ impl AggregateUDFImpl for HiveNumericAggregate {
     }
 
     fn create_sliding_accumulator(&self, args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        let doubles = matches!(args.expr_fields, [field] if field.data_type() == &DataType::Float64)
-            && args.return_field.data_type() == &DataType::Float64;
-        match self.inner.name() {
-            "sum" | "avg" if doubles && !args.is_distinct => {
-                Ok(Box::new(PrefixSum::new(self.inner.name() == "avg")))
-            }
-            _ => self.inner.inner().create_sliding_accumulator(args),
+        match self.running_sum(&args) {
+            Some(running) => Ok(Box::new(running)),
+            None => self.inner.inner().create_sliding_accumulator(args),
         }
     }
 
