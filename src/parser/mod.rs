@@ -17,6 +17,7 @@ mod join_conditions;
 mod lateral_view_alias;
 mod multi_insert;
 mod named_windows;
+mod noop_table_functions;
 mod string_literals;
 mod table_sample;
 mod typed_literals;
@@ -116,6 +117,7 @@ fn parse_unlocated(sql: &str) -> ParseResult<HiveStatement> {
     let tokens = typed_literals::expand_typed_literals(tokens);
     let tokens = string_literals::join_adjacent_strings(tokens);
     let tokens = lateral_view_alias::mark_default_columns(tokens);
+    let tokens = noop_table_functions::expand_noop_functions(tokens);
     let parser = Parser::new(&dialect)
         .with_options(ParserOptions::new().with_unescape(false))
         .with_tokens_with_locations(tokens);
