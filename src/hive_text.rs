@@ -367,6 +367,9 @@ pub fn java_float_string(value: f64, single: bool) -> String {
             format!("{plain}.0")
         };
     }
+    if !single && let Some(text) = java8_large_integer(value) {
+        return text;
+    }
     let scientific = if single {
         format!("{:e}", value as f32)
     } else {
@@ -379,6 +382,45 @@ pub fn java_float_string(value: f64, single: bool) -> String {
         format!("{mantissa}.0")
     };
     format!("{mantissa}E{exponent}")
+}
+
+/// How many low decimal digits Java 8's `Double.toString` rounds off an integer of
+/// 2^(p + 54) to 2^(p + 55), indexed by p.
+const JAVA8_INSIGNIFICANT_DIGITS: [u32; 9] = [0, 0, 0, 0, 1, 1, 1, 2, 2];
+
+/// Java 8's `Double.toString` (the Java Hive runs on) prints a double in [2^53, 2^63), all of
+/// which are integers, from the integer's own digits, rounding off only a few low ones; that
+/// can be a digit more than the shortest form (`7.6207893758573389E17` where the shortest
+/// is `7.620789375857339E17`). Other doubles get the shortest digits there too.
+fn java8_large_integer(value: f64) -> Option<String> {
+    let magnitude = value.abs();
+    let binary_exponent = ((magnitude.to_bits() >> 52) & 0x7ff) as i64 - 1023;
+    if !(53..=62).contains(&binary_exponent) {
+        return None;
+    }
+    let mut integer = magnitude as u64;
+    let mut exponent = 0u32;
+    let insignificant = usize::try_from(binary_exponent - 54)
+        .ok()
+        .filter(|p| *p > 1)
+        .and_then(|p| JAVA8_INSIGNIFICANT_DIGITS.get(p).copied())
+        .unwrap_or(0);
+    if insignificant > 0 {
+        let scale = 10u64.pow(insignificant);
+        let residue = integer % scale;
+        integer /= scale;
+        if residue >= scale / 2 {
+            integer += 1;
+        }
+        exponent = insignificant;
+    }
+    let digits = integer.to_string();
+    let significant = digits.trim_end_matches('0');
+    let exponent = exponent as usize + digits.len() - 1;
+    let (first, rest) = significant.split_at(1);
+    let rest = if rest.is_empty() { "0" } else { rest };
+    let sign = if value < 0.0 { "-" } else { "" };
+    Some(format!("{sign}{first}.{rest}E{exponent}"))
 }
 
 /// A Decimal128 unscaled value printed with exactly `scale` digits after the point.
@@ -437,6 +479,11 @@ mod tests {
             (-2.5, "-2.5"),
             (f64::NAN, "NaN"),
             (f64::NEG_INFINITY, "-Infinity"),
+            // Hive's decimal_udf.q: Java 8 keeps a digit the shortest form drops.
+            (7.620789375857339E17, "7.6207893758573389E17"),
+            (-1.5241578753238835E18, "-1.52415787532388352E18"),
+            (9007199254740993.0, "9.007199254740992E15"),
+            (1e18, "1.0E18"),
         ] {
             assert_eq!(java_float_string(value, false), text);
         }
