@@ -229,10 +229,14 @@ fn write_primitive(
             out.push_str(&java_float_string(value, false));
         }
         DataType::Decimal128(_, scale) => {
-            out.push_str(&format_decimal(
-                array.as_primitive::<Decimal128Type>().value(row),
-                *scale,
-            ));
+            let text = format_decimal(array.as_primitive::<Decimal128Type>().value(row), *scale);
+            // The CLI prints a nested DECIMAL as Hive's JSON form does: without trailing
+            // zeros (`[1,1.5]`); top-level values and text files keep the type's scale.
+            if level > 0 && matches!(style, Style::Cli) && text.contains('.') {
+                out.push_str(text.trim_end_matches('0').trim_end_matches('.'));
+            } else {
+                out.push_str(&text);
+            }
         }
         DataType::Decimal256(_, _) => {
             let _ = write!(

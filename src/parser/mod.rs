@@ -8,6 +8,7 @@ mod commands;
 mod correlated_not_in;
 mod cte_order;
 mod ddl;
+mod decimal_literals;
 mod dialect;
 mod grouping_sets;
 mod hive_clauses;
@@ -130,6 +131,8 @@ fn parse_unlocated(sql: &str) -> ParseResult<HiveStatement> {
 /// Rewrites of a parsed query, or of any part of one (a FROM clause), into what DataFusion
 /// runs with Hive's meaning; each module says which Hive form it covers.
 fn apply_hive_rewrites<V: VisitMut>(node: &mut V) -> ParseResult<()> {
+    // First, so that numbers the later rewrites write keep DataFusion's types.
+    decimal_literals::type_decimal_literals(node);
     hive_clauses::resolve_sort_clauses(node);
     named_windows::resolve_named_windows(node);
     join_conditions::complete_join_conditions(node);

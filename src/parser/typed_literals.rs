@@ -1,9 +1,12 @@
-//! Hive's typed number literals: `1.5BD` (DECIMAL, with the literal's own precision and
-//! scale), `7Y` (TINYINT), `7S` (SMALLINT), `7L` (BIGINT). Hive identifiers may start with a
-//! digit, so the tokenizer reads them as words; they become `CAST(number AS type)` tokens.
+//! Hive's typed number literals: `1.5BD` (DECIMAL, with the precision and scale of the value
+//! without trailing zeros, as Hive types it), `7Y` (TINYINT), `7S` (SMALLINT), `7L` (BIGINT).
+//! Hive identifiers may start with a digit, so the tokenizer reads them as words; they become
+//! `CAST(number AS type)` tokens (a DECIMAL's digits as a string, read exactly).
 
 use datafusion::sql::sqlparser::keywords::Keyword;
 use datafusion::sql::sqlparser::tokenizer::{Token, TokenWithSpan, Word};
+
+use super::decimal_literals::normalized_decimal;
 
 /// Replaces the typed literals among `tokens`.
 pub fn expand_typed_literals(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
@@ -28,7 +31,10 @@ pub fn expand_typed_literals(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
         };
         out.push(keyword("CAST", Keyword::CAST));
         out.push(at(Token::LParen));
-        out.push(at(Token::Number(number, false)));
+        out.push(at(match target {
+            Target::Decimal { .. } => Token::SingleQuotedString(number),
+            Target::Integer(..) => Token::Number(number, false),
+        }));
         out.push(keyword("AS", Keyword::AS));
         match target {
             Target::Decimal { precision, scale } => {
@@ -47,7 +53,7 @@ pub fn expand_typed_literals(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
 }
 
 enum Target {
-    Decimal { precision: usize, scale: usize },
+    Decimal { precision: u64, scale: u64 },
     Integer(&'static str, Keyword),
 }
 
@@ -59,13 +65,8 @@ fn typed_literal(word: &Word) -> Option<(String, Target)> {
     let value = &word.value;
     let upper = value.to_ascii_uppercase();
     let (number, target) = if let Some(number) = upper.strip_suffix("BD") {
-        let (integer, fraction) = number.split_once('.').unwrap_or((number, ""));
-        let digits = integer.trim_start_matches('0').len() + fraction.len();
-        let target = Target::Decimal {
-            precision: digits.max(fraction.len()).clamp(1, 38),
-            scale: fraction.len().min(38),
-        };
-        (&value[..number.len()], target)
+        let (digits, precision, scale) = normalized_decimal(number)?;
+        return Some((digits, Target::Decimal { precision, scale }));
     } else {
         let (number, target) = match upper.as_bytes().last()? {
             b'Y' => (
@@ -101,8 +102,8 @@ mod tests {
     #[test]
     fn suffixed_numbers_are_typed() {
         assert_eq!(
-            query_text("select 12332.123456BD, 0.5bd, 7Y, 7S, 7L, 7x from t"),
-            "SELECT CAST(12332.123456 AS DECIMAL(11,6)), CAST(0.5 AS DECIMAL(1,1)), \
+            query_text("select 12332.123456BD, 0.50bd, 7Y, 7S, 7L, 7x from t"),
+            "SELECT CAST('12332.123456' AS DECIMAL(11,6)), CAST('0.5' AS DECIMAL(1,1)), \
              CAST(7 AS TINYINT), CAST(7 AS SMALLINT), CAST(7 AS BIGINT), 7x FROM t"
         );
     }
