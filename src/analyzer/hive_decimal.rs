@@ -25,7 +25,7 @@ const GUARD_DIGITS: i8 = 2;
 
 /// `left op right` with Hive's DECIMAL result type, when `op` is `*` or `/` and the operands
 /// are DECIMALs or integers, at least one of them a DECIMAL.
-pub fn decimal_arithmetic(
+pub(crate) fn decimal_arithmetic(
     left: &Expr,
     left_type: &DataType,
     op: Operator,

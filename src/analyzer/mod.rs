@@ -4,7 +4,7 @@
 
 mod context_provider;
 mod hive_arithmetic;
-mod hive_decimal;
+pub(crate) mod hive_decimal;
 mod hive_indexing;
 mod lateral_view;
 mod regex_columns;

@@ -64,7 +64,7 @@ pub const KNOWN_SETTINGS: &[SettingDef] = &[
     SettingDef {
         name: "hive.cbo.enable",
         default: "true",
-        doc: "Hive's cost-based planning. On, grouped variance and stddev are computed from sums of squares, as Hive's CBO plans them; joins are not reordered yet.",
+        doc: "Hive's cost-based planning. On, grouped variance and stddev are computed from sums of squares and avg of a DECIMAL as a DECIMAL division, as Hive's CBO plans them; joins are not reordered yet.",
     },
     SettingDef {
         name: "hive.auto.convert.join",

@@ -9,16 +9,18 @@
 //!   in the distinct argument's order, as Hive's reducer does.
 //! - `hive_division`: dividing by zero gives NULL.
 //! - `hive_round`: `round` of a DOUBLE rounds Java's printed digits half up.
+//! - `reduced_aggregates`: with `hive.cbo.enable`, grouped variances and deviations are
+//!   computed from sums of squares, and `avg` of a DECIMAL as a DECIMAL division, as Hive's
+//!   cost-based planner rewrites them.
 //! - `sorted_groups`: a query whose result is a GROUP BY or DISTINCT comes out in key order.
 //! - `string_range_frames`: a RANGE offset over a string key reaches the current row's peers.
-//! - `variance_from_sums`: with `hive.cbo.enable`, grouped variances and deviations are
-//!   computed from sums of squares, as Hive's cost-based planner rewrites them.
 //!
 //! Hive settings and what they change:
 //! - `hive.optimize.ppd` (default true): predicate pushdown. Off, DataFusion's
 //!   `push_down_filter` rule does not run, so filters stay where the query wrote them.
-//! - `hive.cbo.enable` (default true): Hive's cost-based planner. On, grouped variances are
-//!   planned from sums, as Hive's CBO plans them. (Join reordering is not done yet.)
+//! - `hive.cbo.enable` (default true): Hive's cost-based planner. On, grouped variances and
+//!   DECIMAL averages are planned from sums, as Hive's CBO plans them. (Join reordering is not
+//!   done yet.)
 //! - `hive.auto.convert.join` (default true) with `hive.auto.convert.join.noconditionaltask.size`
 //!   (bytes, default 10000000): Hive turns a join whose small side fits the size into a map
 //!   join (the small side broadcast to every task). DataFusion's equivalent is a hash join that
@@ -29,9 +31,9 @@ mod casts_never_fail;
 mod distinct_key_order;
 mod hive_division;
 mod hive_round;
+mod reduced_aggregates;
 mod sorted_groups;
 mod string_range_frames;
-mod variance_from_sums;
 
 use std::sync::Arc;
 
@@ -47,9 +49,9 @@ use datafusion::prelude::SessionConfig;
 use distinct_key_order::DistinctKeyOrder;
 use hive_division::HiveDivision;
 use hive_round::HiveRound;
+use reduced_aggregates::ReducedAggregates;
 use sorted_groups::SortedGroups;
 use string_range_frames::StringRangeFrames;
-use variance_from_sums::VarianceFromSums;
 
 use crate::driver::settings::Settings;
 
@@ -99,7 +101,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     analyzer_rules.push(Arc::new(DistinctKeyOrder));
     analyzer_rules.push(Arc::new(StringRangeFrames));
     if settings.get_bool("hive.cbo.enable") {
-        analyzer_rules.push(Arc::new(VarianceFromSums));
+        analyzer_rules.push(Arc::new(ReducedAggregates));
     }
     analyzer_rules.push(Arc::new(SortedGroups));
 
