@@ -24,6 +24,7 @@ mod regex_cache;
 mod regexp_extract;
 mod rounding;
 mod running_sum;
+mod sort_array;
 mod split;
 mod unix_time;
 mod variance;
@@ -63,6 +64,7 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     ctx.register_udf(parse_url::udf());
     ctx.register_udf(printf::udf());
     ctx.register_udf(regexp_extract::udf());
+    ctx.register_udf(sort_array::udf());
     ctx.register_udf(split::udf());
     ctx.register_udf(unix_time::from_unixtime_udf());
     ctx.register_udf(unix_time::unix_timestamp_udf());

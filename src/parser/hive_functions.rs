@@ -4,7 +4,6 @@
 //! - `extract(dayofweek from d)` and `dayofweek(d)` count from Sunday = 1.
 //! - `if(c, a, b)` is `CASE WHEN c THEN a ELSE b END` (with CASE's type unification).
 //! - `pmod(a, b)` is `((a % b) + b) % b`, the modulus with the divisor's sign.
-//! - `sort_array(a)` is `array_sort(a)`: ascending, NULLs first.
 //! - `collect_list(x)` is `array_agg(x)` and `collect_set(x)` is
 //!   `array_distinct(array_agg(x))` (first places kept, as Hive's LinkedHashSet keeps them),
 //!   both over the non-NULL values, as Hive skips NULLs, and `[]` when there are none.
@@ -197,11 +196,6 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
                 right: Box::new(b.clone()),
             }));
             Some(modulo(shifted, b))
-        }
-        "sort_array" => {
-            let [_] = plain_args(function)?;
-            function.name = function_name("array_sort");
-            None
         }
         "collect_list" | "collect_set" => {
             let [value] = plain_args(function)?;
@@ -504,8 +498,8 @@ mod tests {
     #[test]
     fn hive_functions_become_sql_datafusion_runs() {
         assert_eq!(
-            query_text("select if(a > 1, 'x', 'y'), pmod(a, 7), sort_array(b) from t"),
-            "SELECT CASE WHEN a > 1 THEN 'x' ELSE 'y' END, (((a % 7) + 7) % 7), array_sort(b) FROM t"
+            query_text("select if(a > 1, 'x', 'y'), pmod(a, 7) from t"),
+            "SELECT CASE WHEN a > 1 THEN 'x' ELSE 'y' END, (((a % 7) + 7) % 7) FROM t"
         );
         assert_eq!(
             query_text("select ucase(v), lcase(v), day(d) from t"),
