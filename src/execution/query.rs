@@ -20,11 +20,18 @@ pub async fn run_query(session: &Session, query: &Query) -> Result<StatementOutp
     collect(session, plan).await
 }
 
-/// Runs a logical plan to completion.
+/// Runs a logical plan to completion. The output partitions run in parallel and their rows
+/// follow one another in partition order (a UNION ALL's branches in the order written), not
+/// in the order they happen to finish.
 pub async fn collect(session: &Session, plan: LogicalPlan) -> Result<StatementOutput> {
     let frame = DataFrame::new(session.ctx.state(), plan);
     let schema = frame.schema().inner().clone();
-    let batches = frame.collect().await?;
+    let batches = frame
+        .collect_partitioned()
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
     Ok(StatementOutput::Rows { schema, batches })
 }
 

@@ -166,7 +166,13 @@ fn as_not_exists(value: &Expr, subquery: &Query) -> Option<Expr> {
                 None => matches,
             });
         } else {
-            select.selection = Some(and(selection.clone(), matches));
+            // The value's comparison first: Hive joins on the NOT IN value, then on the
+            // correlation, and its result comes out in that order.
+            select.selection = Some(Expr::BinaryOp {
+                left: Box::new(matches),
+                op: BinaryOperator::And,
+                right: Box::new(Expr::Nested(Box::new(selection.clone()))),
+            });
         }
     }
     Some(Expr::Exists {
@@ -273,8 +279,8 @@ mod tests {
                 "select * from part b where b.p_name not in \
                  (select p_name from part a where a.p_mfgr = b.p_mfgr)"
             ),
-            "SELECT * FROM part b WHERE NOT EXISTS (SELECT 1 FROM part a WHERE (a.p_mfgr = b.p_mfgr) \
-             AND (p_name = b.p_name OR p_name IS NULL OR b.p_name IS NULL))"
+            "SELECT * FROM part b WHERE NOT EXISTS (SELECT 1 FROM part a WHERE \
+             (p_name = b.p_name OR p_name IS NULL OR b.p_name IS NULL) AND (a.p_mfgr = b.p_mfgr))"
         );
         // Uncorrelated, or with an aggregate: as written.
         let plain = "SELECT * FROM part b WHERE b.p_name NOT IN (SELECT p_name FROM part a WHERE a.p_size > 1)";
