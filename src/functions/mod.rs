@@ -9,11 +9,14 @@ mod concat_ws;
 mod conv;
 mod covariance;
 mod date_format;
+mod digests;
 mod div;
+mod encodings;
 mod format_number;
 mod histogram_numeric;
 mod hive_datetime;
 mod hive_hash;
+mod java_date_parse;
 pub mod json;
 mod moments;
 mod months_between;
@@ -26,6 +29,7 @@ mod rounding;
 mod running_sum;
 mod sort_array;
 mod split;
+mod time_zones;
 mod unix_time;
 mod variance;
 
@@ -56,6 +60,9 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     ctx.register_udf(concat_ws::udf());
     ctx.register_udf(conv::udf());
     ctx.register_udf(div::udf());
+    for function in digests::udfs().into_iter().chain(encodings::udfs()) {
+        ctx.register_udf(function);
+    }
     ctx.register_udf(date_format::udf());
     ctx.register_udf(format_number::udf());
     ctx.register_udf(hive_hash::udf());
@@ -66,8 +73,11 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     ctx.register_udf(regexp_extract::udf());
     ctx.register_udf(sort_array::udf());
     ctx.register_udf(split::udf());
+    ctx.register_udf(time_zones::from_utc_timestamp_udf());
+    ctx.register_udf(time_zones::to_utc_timestamp_udf());
     ctx.register_udf(unix_time::from_unixtime_udf());
     ctx.register_udf(unix_time::unix_timestamp_udf());
+    ctx.register_udf(unix_time::to_unix_timestamp_udf());
     ctx.register_udaf(histogram_numeric::udaf());
     for name in NUMERIC_AGGREGATES {
         if let Some(aggregate) = ctx.state().aggregate_functions().get(*name).cloned() {

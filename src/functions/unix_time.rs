@@ -4,8 +4,10 @@
 //! - `from_unixtime` formats a count of seconds since the epoch as local time, by default
 //!   `yyyy-MM-dd HH:mm:ss`, with Java `SimpleDateFormat` patterns;
 //! - `unix_timestamp()` is now in seconds; `unix_timestamp(text)` reads `yyyy-MM-dd
-//!   HH:mm:ss` (and the other forms Hive's date functions read) as local time. A pattern
-//!   argument is not supported yet and is refused.
+//!   HH:mm:ss` (and the other forms Hive's date functions read) as local time, and
+//!   `unix_timestamp(text, pattern)` reads `text` with a Java `SimpleDateFormat` pattern
+//!   (`java_date_parse`). A date or timestamp argument is taken as it is, pattern or not.
+//!   `to_unix_timestamp` is the same function, with an argument.
 
 use std::sync::Arc;
 
@@ -18,6 +20,7 @@ use datafusion::logical_expr::ScalarUDF;
 use super::array_function::ArrayFunction;
 use super::date_format::format;
 use super::hive_datetime::{coerced_type, date_time};
+use super::java_date_parse::parse;
 
 const DEFAULT_PATTERN: &str = "yyyy-MM-dd HH:mm:ss";
 
@@ -56,20 +59,37 @@ pub fn from_unixtime_udf() -> ScalarUDF {
 }
 
 pub fn unix_timestamp_udf() -> ScalarUDF {
+    unix_timestamp("unix_timestamp")
+}
+
+pub fn to_unix_timestamp_udf() -> ScalarUDF {
+    unix_timestamp("to_unix_timestamp")
+}
+
+fn unix_timestamp(name: &'static str) -> ScalarUDF {
     ArrayFunction::udf(
-        "unix_timestamp",
+        name,
         DataType::Int64,
         |types| match types {
             [] => Ok(vec![]),
             [value] => Ok(vec![coerced_type(value)]),
-            _ => exec_err!("Not supported yet: unix_timestamp with a pattern"),
+            [value, _] => Ok(vec![coerced_type(value), DataType::Utf8]),
+            _ => exec_err!("unix_timestamp takes at most 2 arguments: [text [, pattern]]"),
         },
         |arrays, rows| {
             let mut out = Int64Builder::with_capacity(rows);
             for row in 0..rows {
-                let seconds = match arrays.first() {
-                    None => Some(Local::now().timestamp()),
-                    Some(values) => date_time(values.as_ref(), row).and_then(local_seconds),
+                let seconds = match arrays {
+                    [] => Some(Local::now().timestamp()),
+                    [values, patterns] if values.data_type() == &DataType::Utf8 => {
+                        let (values, patterns) =
+                            (values.as_string::<i32>(), patterns.as_string::<i32>());
+                        (values.is_valid(row) && patterns.is_valid(row))
+                            .then(|| parse(values.value(row), patterns.value(row)))
+                            .flatten()
+                            .and_then(local_seconds)
+                    }
+                    [values, ..] => date_time(values.as_ref(), row).and_then(local_seconds),
                 };
                 out.append_option(seconds);
             }

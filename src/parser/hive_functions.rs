@@ -30,6 +30,12 @@ pub fn rewrite_hive_functions<V: VisitMut>(node: &mut V) {
         {
             *expr = rewritten;
         }
+        // Hive's BINARY type name in a cast, which DataFusion knows as BYTEA.
+        if let Expr::Cast { data_type, .. } = expr
+            && matches!(data_type, DataType::Binary(None))
+        {
+            *data_type = DataType::Bytea;
+        }
         // Hive's day of the week runs from Sunday = 1 to Saturday = 7.
         if let Expr::Extract {
             field: DateTimeField::DayOfWeek,
