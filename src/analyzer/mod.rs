@@ -8,6 +8,7 @@ pub(crate) mod hive_decimal;
 mod hive_indexing;
 mod lateral_view;
 mod regex_columns;
+mod session_functions;
 mod table_generators;
 
 use std::collections::HashMap;
@@ -41,6 +42,7 @@ const MAX_VIEW_DEPTH: usize = 32;
 pub async fn plan_query(session: &Session, query: &Query) -> Result<LogicalPlan> {
     let database = session.current_database().to_string();
     let mut query = query.clone();
+    session_functions::resolve_session_functions(session, &mut query);
     regex_columns::expand_regex_columns(session, &mut query).await?;
     lateral_view::prepare_lateral_views(&mut query)?;
     name_unnamed_columns(&mut query);

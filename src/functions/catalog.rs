@@ -19,6 +19,16 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "Creates an array with the given elements",
     ),
     (
+        "base64",
+        "base64(bin)",
+        "Returns the base64 text of a binary value",
+    ),
+    (
+        "bin",
+        "bin(n)",
+        "Returns the binary digits of an integer (two's complement for negatives)",
+    ),
+    (
         "bround",
         "bround(x[, d])",
         "Round x to d decimal places using HALF_EVEN rounding mode.",
@@ -69,6 +79,21 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "Returns the sample covariance of a set of number pairs",
     ),
     (
+        "crc32",
+        "crc32(str_or_bin)",
+        "Returns the CRC-32 checksum of a string or binary value as a bigint",
+    ),
+    (
+        "current_database",
+        "current_database()",
+        "Returns the session's current database",
+    ),
+    (
+        "current_user",
+        "current_user()",
+        "Returns the session's user",
+    ),
+    (
         "date_format",
         "date_format(date/timestamp/string, fmt)",
         "converts a date/timestamp/string to a value of string in the format specified by the java date format fmt",
@@ -89,14 +114,35 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "Returns the day of the week of date/timestamp (1 = Sunday, 2 = Monday, ..., 7 = Saturday)",
     ),
     (
+        "decode",
+        "decode(bin, charset)",
+        "Decodes binary bytes into a string with the charset",
+    ),
+    (
         "div",
         "a div b",
         "Divide a by b rounded to the long integer",
+    ),
+    ("e", "e()", "Returns Euler's number"),
+    (
+        "elt",
+        "elt(n, str1, str2, ...)",
+        "Returns the n-th string, NULL when n is out of range",
+    ),
+    (
+        "encode",
+        "encode(str, charset)",
+        "Encodes a string into binary bytes with the charset",
     ),
     (
         "explode",
         "explode(a)",
         "separates the elements of array a into multiple rows, or the elements of a map into multiple rows and columns",
+    ),
+    (
+        "field",
+        "field(val, val1, val2, ...)",
+        "Returns the position of the first argument equal to val, 0 when none is",
     ),
     (
         "floor",
@@ -114,6 +160,11 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "returns unix_time in the specified format",
     ),
     (
+        "from_utc_timestamp",
+        "from_utc_timestamp(timestamp, zone)",
+        "Reads a timestamp as UTC and returns the wall-clock time of the zone",
+    ),
+    (
         "get_json_object",
         "get_json_object(json_txt, path)",
         "Extract a json object from path",
@@ -122,6 +173,11 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "hash",
         "hash(a1, a2, ...)",
         "Returns a hash value of the arguments",
+    ),
+    (
+        "hex",
+        "hex(n_or_str)",
+        "Returns the hexadecimal digits of an integer or of the bytes of a string or binary",
     ),
     (
         "histogram_numeric",
@@ -144,10 +200,21 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "like get_json_object, but it takes multiple names and return a tuple",
     ),
     (
+        "logged_in_user",
+        "logged_in_user()",
+        "Returns the session's user",
+    ),
+    (
+        "md5",
+        "md5(str_or_bin)",
+        "Returns the MD5 digest of a string or binary value as hex",
+    ),
+    (
         "months_between",
         "months_between(date1, date2)",
         "returns number of months between dates date1 and date2",
     ),
+    ("negative", "negative(x)", "Returns -x"),
     (
         "next_day",
         "next_day(start_date, day_of_week)",
@@ -229,6 +296,7 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "For very large data, computes an approximate percentile value from a histogram, using the optional argument [nb] as the number of histogram bins to use. A higher value of nb results in a more accurate approximation, at the cost of higher memory usage.",
     ),
     ("pmod", "a pmod b", "Compute the positive modulo"),
+    ("positive", "positive(x)", "Returns x"),
     (
         "printf",
         "printf(String format, Obj... args)",
@@ -249,11 +317,76 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "second(date)",
         "Returns the second component of the string/timestamp/interval",
     ),
+    (
+        "sha",
+        "sha(str_or_bin)",
+        "Returns the SHA-1 digest of a string or binary value as hex",
+    ),
+    (
+        "sha1",
+        "sha1(str_or_bin)",
+        "Returns the SHA-1 digest of a string or binary value as hex",
+    ),
+    (
+        "sha2",
+        "sha2(str_or_bin, bits)",
+        "Returns the SHA-2 digest (224, 256, 384 or 512 bits) of a string or binary value as hex",
+    ),
+    (
+        "shiftleft",
+        "shiftleft(a, b)",
+        "Shifts the bits of a to the left by b",
+    ),
+    (
+        "shiftright",
+        "shiftright(a, b)",
+        "Shifts the bits of a to the right by b, keeping the sign",
+    ),
+    (
+        "shiftrightunsigned",
+        "shiftrightunsigned(a, b)",
+        "Shifts the bits of a to the right by b, shifting in zeros",
+    ),
+    (
+        "sign",
+        "sign(x)",
+        "Returns -1.0, 0.0 or 1.0 by the sign of x",
+    ),
     ("space", "space(n)", "returns n spaces"),
+    (
+        "str_to_map",
+        "str_to_map(text[, pair_delimiter[, key_delimiter]])",
+        "Splits text into a map of key/value pairs",
+    ),
+    (
+        "to_unix_timestamp",
+        "to_unix_timestamp(date[, pattern])",
+        "Converts a time to seconds since the epoch",
+    ),
+    (
+        "to_utc_timestamp",
+        "to_utc_timestamp(timestamp, zone)",
+        "Reads a timestamp as the wall-clock time of the zone and returns it in UTC",
+    ),
+    (
+        "trunc",
+        "trunc(date, fmt) / trunc(x[, d])",
+        "Returns the date truncated to the year, quarter or month of fmt, or a number truncated to d decimals",
+    ),
     (
         "ucase",
         "ucase(str)",
         "Returns str with all characters changed to uppercase",
+    ),
+    (
+        "unbase64",
+        "unbase64(str)",
+        "Returns the bytes of base64 text",
+    ),
+    (
+        "unhex",
+        "unhex(str)",
+        "Returns the bytes of hexadecimal text",
     ),
     (
         "weekofyear",

@@ -2,6 +2,7 @@
 //! session. This is the start of the Hive function library.
 
 mod array_function;
+mod bits;
 mod calendar;
 mod catalog;
 mod ceil_floor;
@@ -29,6 +30,7 @@ mod rounding;
 mod running_sum;
 mod sort_array;
 mod split;
+mod str_to_map;
 mod time_zones;
 mod unix_time;
 mod variance;
@@ -60,7 +62,9 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     ctx.register_udf(concat_ws::udf());
     ctx.register_udf(conv::udf());
     ctx.register_udf(div::udf());
-    for function in digests::udfs().into_iter().chain(encodings::udfs()) {
+    ctx.register_udf(str_to_map::udf());
+    let families = [digests::udfs(), encodings::udfs(), bits::udfs()];
+    for function in families.into_iter().flatten() {
         ctx.register_udf(function);
     }
     ctx.register_udf(date_format::udf());

@@ -4,9 +4,14 @@
 //! - `year`, `quarter`, `month`, `hour`, `minute`, `second`, `weekofyear` (ISO weeks) are
 //!   INT fields of the value;
 //! - `datediff(a, b)` is the INT number of days from `b` to `a` (times of day ignored);
-//! - `date_add(d, n)` and `date_sub(d, n)` are DATEs `n` days after or before `d`.
+//! - `date_add(d, n)` and `date_sub(d, n)` are DATEs `n` days after or before `d`;
+//! - `trunc(d, 'MM')` (a format written as a string: `MONTH`/`MON`/`MM`, `YEAR`/`YYYY`/`YY`,
+//!   `QUARTER`/`Q`) is the first day of `d`'s month, year or quarter as a `yyyy-MM-dd`
+//!   string; another format gives NULL. `trunc(x, n)` of a number is DataFusion's.
 
-use datafusion::sql::sqlparser::ast::{BinaryOperator, DataType, Expr, Function, TimezoneInfo};
+use datafusion::sql::sqlparser::ast::{
+    BinaryOperator, DataType, Expr, Function, TimezoneInfo, Value, ValueWithSpan,
+};
 
 use super::hive_functions::{call, cast_to, plain_arg_list, string};
 
@@ -39,6 +44,27 @@ pub fn rewrite_date_function(name: &str, function: &Function) -> Option<Expr> {
                 as_date(date),
                 op,
                 cast_to(days, DataType::Int(None)),
+            ))
+        }
+        "trunc" => {
+            let [value, format] = plain_arg_list(function)?.try_into().ok()?;
+            let Expr::Value(ValueWithSpan {
+                value: Value::SingleQuotedString(format),
+                ..
+            }) = format
+            else {
+                return None;
+            };
+            let unit = match format.to_ascii_uppercase().as_str() {
+                "MONTH" | "MON" | "MM" => "month",
+                "YEAR" | "YYYY" | "YY" => "year",
+                "QUARTER" | "Q" => "quarter",
+                _ => return Some(cast_to(Expr::value(Value::Null), DataType::String(None))),
+            };
+            let first_day = call("date_trunc", vec![string(unit), as_timestamp(value)]);
+            Some(cast_to(
+                cast_to(first_day, DataType::Date),
+                DataType::String(None),
             ))
         }
         _ => None,

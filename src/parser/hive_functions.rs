@@ -187,6 +187,76 @@ fn rewrite(function: &mut Function) -> Option<Expr> {
             let [condition, then, otherwise] = plain_args(function)?;
             Some(if_then_else(condition, then, otherwise))
         }
+        // elt(n, s1, s2, ...): the n-th string, NULL out of range.
+        "elt" => {
+            let mut args = plain_arg_list(function)?.into_iter();
+            let n = args.next()?;
+            Some(Expr::Case {
+                case_token: AttachedToken::empty(),
+                end_token: AttachedToken::empty(),
+                operand: Some(Box::new(n)),
+                conditions: args
+                    .enumerate()
+                    .map(|(i, value)| CaseWhen {
+                        condition: number(i as i64 + 1),
+                        result: value,
+                    })
+                    .collect(),
+                else_result: None,
+            })
+        }
+        // field(v, v1, v2, ...): the position of the first vi equal to v, 0 for none or NULL.
+        "field" => {
+            let mut args = plain_arg_list(function)?.into_iter();
+            let value = args.next()?;
+            let conditions: Vec<CaseWhen> = args
+                .enumerate()
+                .map(|(i, candidate)| CaseWhen {
+                    condition: Expr::BinaryOp {
+                        left: Box::new(value.clone()),
+                        op: BinaryOperator::Eq,
+                        right: Box::new(candidate),
+                    },
+                    result: number(i as i64 + 1),
+                })
+                .collect();
+            if conditions.is_empty() {
+                return Some(number(0));
+            }
+            Some(Expr::Case {
+                case_token: AttachedToken::empty(),
+                end_token: AttachedToken::empty(),
+                operand: None,
+                conditions,
+                else_result: Some(Box::new(number(0))),
+            })
+        }
+        // sign(x) is a DOUBLE -1.0, 0.0 or 1.0; positive(x) is x, negative(x) is -x.
+        "sign" => {
+            let [value] = plain_args(function)?;
+            Some(cast_to(
+                call(
+                    "signum",
+                    vec![cast_to(value, DataType::Double(ExactNumberInfo::None))],
+                ),
+                DataType::Double(ExactNumberInfo::None),
+            ))
+        }
+        "positive" => {
+            let [value] = plain_args(function)?;
+            Some(Expr::Nested(Box::new(value)))
+        }
+        "negative" => {
+            let [value] = plain_args(function)?;
+            Some(Expr::UnaryOp {
+                op: UnaryOperator::Minus,
+                expr: Box::new(Expr::Nested(Box::new(value))),
+            })
+        }
+        "e" if plain_arg_list(function)?.is_empty() => Some(cast_to(
+            string(&std::f64::consts::E.to_string()),
+            DataType::Double(ExactNumberInfo::None),
+        )),
         "pmod" => {
             let [a, b] = plain_args(function)?;
             let modulo = |left: Expr, right: Expr| {

@@ -23,6 +23,7 @@ mod string_literals;
 mod table_sample;
 mod typed_literals;
 mod unescape;
+mod unsupported_functions;
 
 use datafusion::sql::sqlparser::ast::VisitMut;
 use datafusion::sql::sqlparser::keywords::Keyword;
@@ -131,6 +132,7 @@ fn parse_unlocated(sql: &str) -> ParseResult<HiveStatement> {
 /// Rewrites of a parsed query, or of any part of one (a FROM clause), into what DataFusion
 /// runs with Hive's meaning; each module says which Hive form it covers.
 fn apply_hive_rewrites<V: VisitMut>(node: &mut V) -> ParseResult<()> {
+    unsupported_functions::refuse_unsupported_functions(node)?;
     // First, so that numbers the later rewrites write keep DataFusion's types.
     decimal_literals::type_decimal_literals(node);
     hive_clauses::resolve_sort_clauses(node);
