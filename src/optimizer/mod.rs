@@ -7,6 +7,7 @@
 //!   that do not convert.
 //! - `distinct_key_order`: beside a DISTINCT aggregate, order-sensitive aggregates see rows
 //!   in the distinct argument's order, as Hive's reducer does.
+//! - `int_literals`: an integer literal that fits an INT is one, as Hive types it.
 //! - `hive_division`: dividing by zero gives NULL.
 //! - `hive_round`: `round` of a DOUBLE rounds Java's printed digits half up.
 //! - `reduced_aggregates`: with `hive.cbo.enable`, grouped variances and deviations are
@@ -31,6 +32,7 @@ mod casts_never_fail;
 mod distinct_key_order;
 mod hive_division;
 mod hive_round;
+mod int_literals;
 mod reduced_aggregates;
 mod sorted_groups;
 mod string_range_frames;
@@ -49,6 +51,7 @@ use datafusion::prelude::SessionConfig;
 use distinct_key_order::DistinctKeyOrder;
 use hive_division::HiveDivision;
 use hive_round::HiveRound;
+use int_literals::IntLiterals;
 use reduced_aggregates::ReducedAggregates;
 use sorted_groups::SortedGroups;
 use string_range_frames::StringRangeFrames;
@@ -96,6 +99,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .position(|rule| rule.name() == "type_coercion")
         .unwrap_or(analyzer_rules.len());
     analyzer_rules.insert(coercion, Arc::new(HiveDivision));
+    analyzer_rules.insert(coercion, Arc::new(IntLiterals));
     analyzer_rules.push(Arc::new(CastsNeverFail));
     analyzer_rules.push(Arc::new(HiveRound));
     analyzer_rules.push(Arc::new(DistinctKeyOrder));

@@ -1,0 +1,114 @@
+//! Hive types an integer literal as an INT when it fits one, a BIGINT otherwise; DataFusion
+//! reads every integer literal as a BIGINT. This analyzer rule, before type coercion, makes
+//! the literals that fit INTs, so that `SELECT 1` (and a CTAS of it) is an INT, `int_col + 1`
+//! stays an INT, and `array(1, 2)` is an `array<int>`, as in Hive. LIMIT and OFFSET counts
+//! and the rows of a VALUES list (whose schema is fixed when it is planned) stay as they are.
+
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use std::sync::Arc;
+
+use datafusion::common::{DFSchema, ExprSchema, Result, ScalarValue};
+use datafusion::logical_expr::expr_rewriter::NamePreserver;
+use datafusion::logical_expr::{Expr, LogicalPlan, Subquery};
+use datafusion::optimizer::AnalyzerRule;
+
+#[derive(Debug, Default)]
+pub struct IntLiterals;
+
+impl AnalyzerRule for IntLiterals {
+    fn name(&self) -> &str {
+        "int_literals"
+    }
+
+    fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|node| {
+            if matches!(node, LogicalPlan::Limit(_) | LogicalPlan::Values(_)) {
+                return Ok(Transformed::no(node));
+            }
+            // A rewritten expression keeps its name, which the nodes above refer to it by.
+            let names = NamePreserver::new(&node);
+            let mut outer_schema = DFSchema::empty();
+            for input in node.inputs() {
+                outer_schema.merge(input.schema());
+            }
+            node.map_expressions(|expr| {
+                let name = names.save(&expr);
+                expr.transform_up(|e| match e {
+                    Expr::Exists(mut exists) => {
+                        exists.subquery = retyped_outer_references(exists.subquery, &outer_schema)?;
+                        Ok(Transformed::yes(Expr::Exists(exists)))
+                    }
+                    Expr::InSubquery(mut in_subquery) => {
+                        in_subquery.subquery =
+                            retyped_outer_references(in_subquery.subquery, &outer_schema)?;
+                        Ok(Transformed::yes(Expr::InSubquery(in_subquery)))
+                    }
+                    Expr::ScalarSubquery(subquery) => Ok(Transformed::yes(Expr::ScalarSubquery(
+                        retyped_outer_references(subquery, &outer_schema)?,
+                    ))),
+                    Expr::Literal(ScalarValue::Int64(Some(v)), metadata)
+                        if i32::try_from(v).is_ok() =>
+                    {
+                        Ok(Transformed::yes(Expr::Literal(
+                            ScalarValue::Int32(Some(v as i32)),
+                            metadata,
+                        )))
+                    }
+                    other => Ok(Transformed::no(other)),
+                })
+                .map(|t| t.update_data(|e| name.restore(e)))
+            })?
+            .map_data(|node| node.recompute_schema())
+        })
+        .map(|t| t.data)
+    }
+}
+
+/// A subquery whose references to the outer query take the outer columns' types again: the
+/// outer query's literals may have become INTs since the references were planned.
+fn retyped_outer_references(subquery: Subquery, outer: &DFSchema) -> Result<Subquery> {
+    let retype = |e: Expr| match e {
+        Expr::OuterReferenceColumn(field, column) => {
+            let field = match outer.field_from_column(&column) {
+                Ok(outer_field) if outer_field.data_type() != field.data_type() => Arc::new(
+                    field
+                        .as_ref()
+                        .clone()
+                        .with_data_type(outer_field.data_type().clone()),
+                ),
+                _ => field,
+            };
+            Ok(Transformed::yes(Expr::OuterReferenceColumn(field, column)))
+        }
+        other => Ok(Transformed::no(other)),
+    };
+    let plan = Arc::unwrap_or_clone(subquery.subquery)
+        .transform_up_with_subqueries(|node| {
+            node.map_expressions(|expr| expr.transform_up(retype))?
+                .map_data(|node| node.recompute_schema())
+        })?
+        .data;
+    let outer_ref_columns = subquery
+        .outer_ref_columns
+        .into_iter()
+        .map(|e| e.transform_up(retype).map(|t| t.data))
+        .collect::<Result<_>>()?;
+    Ok(Subquery {
+        subquery: Arc::new(plan),
+        outer_ref_columns,
+        spans: subquery.spans,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn integer_literals_that_fit_are_ints() {
+        let text = super::super::run_with_rules(
+            "select arrow_typeof(1) a, arrow_typeof(3000000000) b, arrow_typeof(make_array(1, 2)) c",
+        )
+        .await;
+        assert!(text.contains("| Int32 | Int64 |"), "{text}");
+    }
+}
