@@ -30,7 +30,7 @@ use crate::analysis_err;
 use crate::driver::Session;
 use crate::error::{ApiaryError, Result};
 use crate::execution::table_provider::HiveTableProvider;
-use crate::parser::{HiveStatement, parse_statement};
+use crate::parser::{BLOCK_SAMPLE_MARK, HiveStatement, parse_statement};
 use context_provider::ResolvedContext;
 pub use hive_arithmetic::HiveArithmetic;
 pub use hive_indexing::HiveIndexing;
@@ -182,7 +182,12 @@ fn plan_in_database<'a>(
                 // `range(10)` and friends: planned as table functions, not tables.
                 continue;
             }
-            let source = resolve_relation(session, &key.0, &key.1, depth).await?;
+            // `TABLESAMPLE (n PERCENT)` marks the table's name with the percentage.
+            let (table, sample) = match key.1.split_once(BLOCK_SAMPLE_MARK) {
+                Some((table, percent)) => (table.to_string(), percent.parse::<f64>().ok()),
+                None => (key.1.clone(), None),
+            };
+            let source = resolve_relation(session, &key.0, &table, sample, depth).await?;
             context.tables.insert(key, source);
         }
         let planner = SqlToRel::new_with_options(&context, parser_options(&state));
@@ -194,6 +199,7 @@ async fn resolve_relation(
     session: &Session,
     database: &str,
     table: &str,
+    block_sample_percent: Option<f64>,
     depth: usize,
 ) -> Result<Arc<dyn datafusion::logical_expr::TableSource>> {
     let Some(entry) = session.lookup_qualified(database, table)? else {
@@ -203,6 +209,12 @@ async fn resolve_relation(
         return Err(analysis_err!("Table not found: {database}.{table}"));
     };
     let table = entry.table;
+    if table.is_view() && block_sample_percent.is_some() {
+        return Err(analysis_err!(
+            "TABLESAMPLE (n PERCENT) samples a table's files; {} is a view",
+            table.qualified_name()
+        ));
+    }
     if table.is_view() {
         let text = table.view_expanded_text.clone().unwrap_or_default();
         let HiveStatement::Query(mut query) = parse_statement(&text)? else {
@@ -220,12 +232,17 @@ async fn resolve_relation(
         ))));
     }
     let metastore = (!entry.temporary).then(|| session.engine.metastore.clone());
-    Ok(provider_as_source(Arc::new(HiveTableProvider::try_new(
+    let provider = HiveTableProvider::try_new(
         table,
         metastore,
         Some(session.scan_log.clone()),
         Some(session.read_locks.clone()),
-    )?)))
+    )?;
+    let provider = match block_sample_percent {
+        Some(percent) => provider.with_block_sample(percent),
+        None => provider,
+    };
+    Ok(provider_as_source(Arc::new(provider)))
 }
 
 /// A view's columns carry the names stored with it (`CREATE VIEW v (a, b) AS ...`).

@@ -45,6 +45,8 @@ pub struct HiveTableProvider {
     data_schema: SchemaRef,
     scan_log: Option<Arc<ScanLog>>,
     read_locks: Option<Arc<ReadLocks>>,
+    /// `TABLESAMPLE (n PERCENT)`: the share of the table's bytes to read.
+    block_sample_percent: Option<f64>,
 }
 
 /// The Arrow schema of a table's columns followed by its partition keys.
@@ -92,7 +94,15 @@ impl HiveTableProvider {
             data_schema,
             scan_log: scan_log.filter(|log| log.is_recording()),
             read_locks,
+            block_sample_percent: None,
         })
+    }
+
+    /// Reads only the first files (Hive's input blocks) that hold `percent` of the table's
+    /// bytes, at least one: Hive's block sampling at file granularity.
+    pub fn with_block_sample(mut self, percent: f64) -> Self {
+        self.block_sample_percent = Some(percent);
+        self
     }
 
     /// Each location to scan with its partition values: for a partitioned table, the
@@ -207,6 +217,9 @@ impl TableProvider for HiveTableProvider {
                 files.push((file, values.clone()));
             }
         }
+        if let Some(percent) = self.block_sample_percent {
+            files = block_sample(files, percent);
+        }
         if files.is_empty() {
             let projected = datafusion::common::project_schema(&self.schema, projection)?;
             return Ok(Arc::new(EmptyExec::new(projected)));
@@ -272,6 +285,25 @@ impl TableProvider for HiveTableProvider {
             }
         }
     }
+}
+
+/// The first files whose sizes add up to `percent` of all of them, at least one, as Hive's
+/// block sampling takes input splits in order until it has its share of the bytes.
+fn block_sample(
+    files: Vec<(DataFile, Vec<ScalarValue>)>,
+    percent: f64,
+) -> Vec<(DataFile, Vec<ScalarValue>)> {
+    let total: u64 = files.iter().map(|(file, _)| file.size).sum();
+    let target = (total as f64 * percent / 100.0).ceil() as u64;
+    let mut taken = 0u64;
+    files
+        .into_iter()
+        .take_while(|(file, _)| {
+            let more = taken == 0 || taken < target;
+            taken += file.size.max(1);
+            more
+        })
+        .collect()
 }
 
 /// Files dealt round-robin into `group_count` groups, one per output partition.

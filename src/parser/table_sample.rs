@@ -6,15 +6,19 @@
 //!   as Hive hashes them, `(SELECT * FROM t WHERE (hash(c) & 2147483647) % y = x - 1) t`;
 //!   `ON rand()` keeps a random `1 / y` of the rows.
 //!
-//! `n PERCENT` and sizes (`100M`) are refused rather than ignored, as is a bucket sample
-//! without `ON`.
+//! - `(n PERCENT)`: Hive's block sampling, the first input blocks (Apiary: files, in listing
+//!   order) until they hold `n` percent of the table's bytes, at least one. The table's name
+//!   gets [`BLOCK_SAMPLE_MARK`] and the percentage, which the analyzer reads off to give the
+//!   scan its share; the table keeps its name as its alias.
+//!
+//! Sizes (`100M`) are refused rather than ignored, as is a bucket sample without `ON`.
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    BinaryOperator, Expr, Ident, LimitClause, Query, SetExpr, TableAlias, TableFactor,
-    TableSampleBucket, TableSampleKind, TableSampleUnit, TableWithJoins, Value, ValueWithSpan,
-    VisitMut, VisitorMut,
+    BinaryOperator, Expr, Ident, LimitClause, ObjectNamePart, Query, SetExpr, TableAlias,
+    TableFactor, TableSampleBucket, TableSampleKind, TableSampleUnit, TableWithJoins, Value,
+    ValueWithSpan, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -23,7 +27,23 @@ use datafusion::sql::sqlparser::tokenizer::Location;
 use super::hive_functions::call;
 use super::{ParseError, ParseResult};
 
-/// Rewrites every `TABLESAMPLE (n ROWS)` of `query`.
+/// What a table's name carries, followed by the percentage, for a block sample.
+pub const BLOCK_SAMPLE_MARK: &str = "#apiary-sample-percent=";
+
+/// A number written as it is or as a DECIMAL literal (`0.5` is `CAST('0.5' AS DECIMAL(1,1))`
+/// by now).
+fn number_value(expr: &Expr) -> Option<f64> {
+    match expr {
+        Expr::Value(ValueWithSpan {
+            value: Value::Number(text, _) | Value::SingleQuotedString(text),
+            ..
+        }) => text.parse().ok(),
+        Expr::Cast { expr, .. } => number_value(expr),
+        _ => None,
+    }
+}
+
+/// Rewrites every `TABLESAMPLE` of `query`.
 pub fn rewrite_table_samples<V: VisitMut>(node: &mut V) -> ParseResult<()> {
     match node.visit(&mut Samples) {
         ControlFlow::Continue(()) => Ok(()),
@@ -61,6 +81,38 @@ impl VisitorMut for Samples {
             .as_ref()
             .filter(|q| matches!(q.unit, Some(TableSampleUnit::Rows)))
             .filter(|_| sample.bucket.is_none());
+        let percent = sample
+            .quantity
+            .as_ref()
+            .filter(|q| matches!(q.unit, Some(TableSampleUnit::Percent)))
+            .filter(|_| sample.bucket.is_none());
+        if let Some(quantity) = percent {
+            let Some(percent) = number_value(&quantity.value).filter(|p| (0.0..=100.0).contains(p))
+            else {
+                return ControlFlow::Break(ParseError::at(
+                    at,
+                    "TABLESAMPLE (n PERCENT) takes a number from 0 to 100",
+                ));
+            };
+            let Some(table) = name.0.last_mut().and_then(|part| part.as_ident().cloned()) else {
+                return ControlFlow::Continue(());
+            };
+            if alias.is_none() {
+                *alias = Some(TableAlias {
+                    explicit: false,
+                    name: table.clone(),
+                    columns: Vec::new(),
+                    at: None,
+                });
+            }
+            if let Some(last) = name.0.last_mut() {
+                *last = ObjectNamePart::Identifier(Ident::with_quote(
+                    '`',
+                    format!("{}{BLOCK_SAMPLE_MARK}{percent}", table.value),
+                ));
+            }
+            return ControlFlow::Continue(());
+        }
         let filter = match (&sample.bucket, rows) {
             (Some(bucket), _) => match bucket_filter(bucket) {
                 Ok(filter) => Some(filter),
@@ -70,7 +122,7 @@ impl VisitorMut for Samples {
             (None, None) => {
                 return ControlFlow::Break(ParseError::at(
                     at,
-                    "Not supported yet: TABLESAMPLE (n PERCENT) and (nM) sizes",
+                    "Not supported yet: TABLESAMPLE sizes (nM, nK, ...)",
                 ));
             }
         };
@@ -201,12 +253,22 @@ mod tests {
             query.to_string(),
             "SELECT key FROM (SELECT * FROM src WHERE (((hash(key) & 2147483647) % 4) = 1)) src"
         );
-        let error = parse_statement("select * from src tablesample (10 percent)")
+        // A block sample marks the table's name for the analyzer, and keeps the name as alias.
+        let Ok(HiveStatement::Query(query)) =
+            parse_statement("select key from src tablesample (10 percent)")
+        else {
+            panic!("not a query")
+        };
+        assert_eq!(
+            query.to_string(),
+            "SELECT key FROM `src#apiary-sample-percent=10` src"
+        );
+        let error = parse_statement("select * from src tablesample (101 percent)")
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(
-            error.contains("line 1:15 Not supported yet: TABLESAMPLE"),
+            error.contains("line 1:15 TABLESAMPLE (n PERCENT)"),
             "{error}"
         );
     }
