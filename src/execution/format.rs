@@ -23,21 +23,68 @@ const ORC_OUTPUT: &str = "org.apache.hadoop.hive.ql.io.orc.OrcOutputFormat";
 pub enum TableFormat {
     Text(TextSerde),
     Parquet,
-    /// Read only: Apiary does not write ORC files yet.
+    /// Written with `orc-rust`, for the primitive types it encodes (see [`orc_writable`]).
     Orc,
 }
 
+/// An error naming the first column of `schema` the ORC writer does not encode.
+pub fn check_orc_writable(schema: &datafusion::arrow::datatypes::Schema) -> Result<()> {
+    match schema
+        .fields()
+        .iter()
+        .find(|f| !orc_writable(f.data_type()))
+    {
+        Some(field) => Err(TableFormat::orc_write_error(
+            field.name(),
+            field.data_type(),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Whether `orc-rust` writes columns of `data_type`: numbers but DECIMAL, strings, BINARY,
+/// BOOLEAN, DATE, TIMESTAMP. It encodes no DECIMAL, ARRAY, MAP or STRUCT yet.
+fn orc_writable(data_type: &datafusion::arrow::datatypes::DataType) -> bool {
+    use datafusion::arrow::datatypes::DataType as T;
+    matches!(
+        data_type,
+        T::Int8
+            | T::Int16
+            | T::Int32
+            | T::Int64
+            | T::Float32
+            | T::Float64
+            | T::Utf8
+            | T::LargeUtf8
+            | T::Binary
+            | T::LargeBinary
+            | T::Boolean
+            | T::Date32
+            | T::Timestamp(_, None)
+    )
+}
+
 impl TableFormat {
-    /// The format of `table` when Apiary can write its files.
+    /// The format of `table` when Apiary can write its files: for ORC, when every column's
+    /// type is one the ORC writer encodes.
     pub fn for_writing(table: &Table) -> Result<TableFormat> {
-        match TableFormat::of(table)? {
-            TableFormat::Orc => Err(TableFormat::orc_write_error()),
-            format => Ok(format),
+        let format = TableFormat::of(table)?;
+        if format == TableFormat::Orc {
+            let (schema, _) = super::table_provider::table_schema(table)?;
+            check_orc_writable(&schema)?;
         }
+        Ok(format)
     }
 
-    pub fn orc_write_error() -> ApiaryError {
-        ApiaryError::NotSupported("writing ORC tables (they can be read and loaded)".into())
+    fn orc_write_error(
+        column: &str,
+        data_type: &datafusion::arrow::datatypes::DataType,
+    ) -> ApiaryError {
+        ApiaryError::NotSupported(format!(
+            "writing ORC column {column} of type {data_type} (ORC tables of numbers, strings, \
+             booleans, binaries, dates and timestamps are written; DECIMAL and complex \
+             columns are read only)"
+        ))
     }
 
     pub fn of(table: &Table) -> Result<TableFormat> {

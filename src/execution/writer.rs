@@ -1,7 +1,9 @@
-//! Writing a plan's rows into a staged data file, as Hive text or Parquet.
+//! Writing a plan's rows into a staged data file, as Hive text, Parquet or ORC.
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::mpsc::{SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -14,7 +16,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
 
 use super::commit::Staging;
-use super::format::{TableFormat, TextSerde};
+use super::format::{TableFormat, TextSerde, check_orc_writable};
 use crate::driver::Session;
 use crate::error::{ApiaryError, Result};
 use crate::hive_text::{Style, write_value};
@@ -63,6 +65,53 @@ pub struct DataFileWriter {
 enum Sink {
     Text(std::io::BufWriter<std::fs::File>, TextSerde),
     Parquet(Box<ArrowWriter<std::fs::File>>),
+    Orc(OrcWriterThread),
+}
+
+/// orc-rust's writer cannot move between threads, and a plan's rows arrive across awaits: it
+/// runs on a thread of its own, fed batches through a channel, and reports when joined.
+struct OrcWriterThread {
+    batches: Option<SyncSender<RecordBatch>>,
+    thread: Option<JoinHandle<std::result::Result<(), String>>>,
+}
+
+impl OrcWriterThread {
+    fn start(file: std::fs::File, schema: SchemaRef) -> Self {
+        let (batches, received) = sync_channel::<RecordBatch>(2);
+        let thread = std::thread::spawn(move || {
+            let mut writer = orc_rust::ArrowWriterBuilder::new(&file, schema)
+                .try_build()
+                .map_err(|e| e.to_string())?;
+            for batch in received {
+                writer.write(&batch).map_err(|e| e.to_string())?;
+            }
+            writer.close().map_err(|e| e.to_string())?;
+            file.sync_all().map_err(|e| e.to_string())
+        });
+        OrcWriterThread {
+            batches: Some(batches),
+            thread: Some(thread),
+        }
+    }
+
+    /// Hands a batch to the writer; when it has stopped, its error.
+    fn write(&mut self, batch: &RecordBatch) -> std::result::Result<(), String> {
+        let sent = self
+            .batches
+            .as_ref()
+            .is_some_and(|batches| batches.send(batch.clone()).is_ok());
+        if sent { Ok(()) } else { self.finish() }
+    }
+
+    /// Closes the file and waits for the writer.
+    fn finish(&mut self) -> std::result::Result<(), String> {
+        self.batches = None;
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) => Err("the ORC writer stopped unexpectedly".into()),
+            None => Err("the ORC file is already closed".into()),
+        }
+    }
 }
 
 impl DataFileWriter {
@@ -73,7 +122,10 @@ impl DataFileWriter {
                 std::io::BufWriter::with_capacity(1 << 20, file),
                 serde.clone(),
             ),
-            TableFormat::Orc => return Err(TableFormat::orc_write_error()),
+            TableFormat::Orc => {
+                check_orc_writable(&schema)?;
+                Sink::Orc(OrcWriterThread::start(file, schema))
+            }
             TableFormat::Parquet => {
                 let properties = WriterProperties::builder()
                     .set_compression(Compression::SNAPPY)
@@ -98,6 +150,9 @@ impl DataFileWriter {
                 write_text(out, batch, serde).map_err(|e| write_error(&self.path, e))
             }
             Sink::Parquet(writer) => Ok(writer.write(batch).map_err(DataFusionError::from)?),
+            Sink::Orc(writer) => writer.write(batch).map_err(|e| {
+                ApiaryError::Execution(format!("cannot write {}: {e}", self.path.display()))
+            }),
         }
     }
 
@@ -108,6 +163,12 @@ impl DataFileWriter {
                 .into_inner()
                 .map_err(|e| write_error(&self.path, e.into_error()))?,
             Sink::Parquet(writer) => writer.into_inner().map_err(DataFusionError::from)?,
+            Sink::Orc(mut writer) => {
+                writer.finish().map_err(|e| {
+                    ApiaryError::Execution(format!("cannot write {}: {e}", self.path.display()))
+                })?;
+                return Ok(self.rows);
+            }
         };
         file.sync_all().map_err(|e| write_error(&self.path, e))?;
         Ok(self.rows)
