@@ -2,11 +2,12 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
@@ -78,11 +79,21 @@ struct OrcWriterThread {
 impl OrcWriterThread {
     fn start(file: std::fs::File, schema: SchemaRef) -> Self {
         let (batches, received) = sync_channel::<RecordBatch>(2);
+        // orc-rust wants each batch's schema equal to the file's: all columns nullable, and
+        // each batch rewrapped in that schema (plans differ in nullability and metadata).
+        let fields: Vec<_> = schema
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), f.data_type().clone(), true))
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
         let thread = std::thread::spawn(move || {
-            let mut writer = orc_rust::ArrowWriterBuilder::new(&file, schema)
+            let mut writer = orc_rust::ArrowWriterBuilder::new(&file, Arc::clone(&schema))
                 .try_build()
                 .map_err(|e| e.to_string())?;
             for batch in received {
+                let batch = RecordBatch::try_new(Arc::clone(&schema), batch.columns().to_vec())
+                    .map_err(|e| e.to_string())?;
                 writer.write(&batch).map_err(|e| e.to_string())?;
             }
             writer.close().map_err(|e| e.to_string())?;

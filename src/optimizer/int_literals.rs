@@ -1,8 +1,8 @@
 //! Hive types an integer literal as an INT when it fits one, a BIGINT otherwise; DataFusion
 //! reads every integer literal as a BIGINT. This analyzer rule, before type coercion, makes
 //! the literals that fit INTs, so that `SELECT 1` (and a CTAS of it) is an INT, `int_col + 1`
-//! stays an INT, and `array(1, 2)` is an `array<int>`, as in Hive. LIMIT and OFFSET counts
-//! and the rows of a VALUES list (whose schema is fixed when it is planned) stay as they are.
+//! stays an INT, and `array(1, 2)` is an `array<int>`, as in Hive. A VALUES list is planned
+//! again over its retyped rows; LIMIT and OFFSET counts stay as they are.
 
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use datafusion::common::{DFSchema, ExprSchema, Result, ScalarValue};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
-use datafusion::logical_expr::{Expr, LogicalPlan, Subquery};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, Subquery};
 use datafusion::optimizer::AnalyzerRule;
 
 #[derive(Debug, Default)]
@@ -23,8 +23,18 @@ impl AnalyzerRule for IntLiterals {
 
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
         plan.transform_up_with_subqueries(|node| {
-            if matches!(node, LogicalPlan::Limit(_) | LogicalPlan::Values(_)) {
+            if matches!(node, LogicalPlan::Limit(_)) {
                 return Ok(Transformed::no(node));
+            }
+            if let LogicalPlan::Values(values) = node {
+                let rows = values
+                    .values
+                    .into_iter()
+                    .map(|row| row.into_iter().map(as_int).collect())
+                    .collect();
+                return LogicalPlanBuilder::values(rows)?
+                    .build()
+                    .map(Transformed::yes);
             }
             // A rewritten expression keeps its name, which the nodes above refer to it by.
             let names = NamePreserver::new(&node);
@@ -47,13 +57,8 @@ impl AnalyzerRule for IntLiterals {
                     Expr::ScalarSubquery(subquery) => Ok(Transformed::yes(Expr::ScalarSubquery(
                         retyped_outer_references(subquery, &outer_schema)?,
                     ))),
-                    Expr::Literal(ScalarValue::Int64(Some(v)), metadata)
-                        if i32::try_from(v).is_ok() =>
-                    {
-                        Ok(Transformed::yes(Expr::Literal(
-                            ScalarValue::Int32(Some(v as i32)),
-                            metadata,
-                        )))
+                    literal @ Expr::Literal(ScalarValue::Int64(Some(_)), _) => {
+                        Ok(Transformed::yes(as_int(literal)))
                     }
                     other => Ok(Transformed::no(other)),
                 })
@@ -62,6 +67,17 @@ impl AnalyzerRule for IntLiterals {
             .map_data(|node| node.recompute_schema())
         })
         .map(|t| t.data)
+    }
+}
+
+/// A BIGINT literal that fits an INT, as an INT; anything else as it is.
+fn as_int(expr: Expr) -> Expr {
+    match expr {
+        Expr::Literal(ScalarValue::Int64(Some(v)), metadata) => match i32::try_from(v) {
+            Ok(v) => Expr::Literal(ScalarValue::Int32(Some(v)), metadata),
+            Err(_) => Expr::Literal(ScalarValue::Int64(Some(v)), metadata),
+        },
+        other => other,
     }
 }
 
