@@ -3,6 +3,7 @@
 
 mod array_function;
 mod bits;
+mod bround;
 mod calendar;
 mod catalog;
 mod ceil_floor;
@@ -53,7 +54,7 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     // Hive's array(a, b, ...) constructor is DataFusion's make_array.
     let array = make_array_udf().as_ref().clone().with_aliases(["array"]);
     ctx.register_udf(array);
-    ctx.register_udf(rounding::bround_udf());
+    ctx.register_udf(bround::udf());
     ctx.register_udf(calendar::add_months_udf());
     ctx.register_udf(calendar::last_day_udf());
     ctx.register_udf(calendar::next_day_udf());

@@ -1,7 +1,8 @@
 //! Hive's rounding of DOUBLEs to `d` decimal places (default 0; a negative `d` rounds to
 //! tens, hundreds, ...), each a DOUBLE:
 //!
-//! - `bround(x [, d])`: HALF_EVEN ("banker's") rounding: `bround(2.5)` is 2, `bround(3.5)` 4.
+//! - `bround(x [, d])`: HALF_EVEN ("banker's") rounding: `bround(2.5)` is 2, `bround(3.5)` 4
+//!   (the function, with its DECIMAL form, is `bround.rs`).
 //! - `round(x [, d])` of a DOUBLE or FLOAT: the decimal digits Java prints for `x` rounded
 //!   half up (`round(1808.235, 2)` is 1808.24), as Hive rounds `BigDecimal.valueOf(x)`.
 //!   Rounding the binary value instead (`x * 100`, then round) gives 1808.23, since 1808.235
@@ -17,12 +18,6 @@ use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
 use super::array_function::ArrayFunction;
-
-pub fn bround_udf() -> ScalarUDF {
-    ArrayFunction::udf("bround", DataType::Float64, coerce, |arrays, rows| {
-        round_each(arrays, rows, bround)
-    })
-}
 
 pub fn round_half_up_udf() -> ScalarUDF {
     ArrayFunction::udf(
@@ -57,7 +52,7 @@ fn round_each(arrays: &[ArrayRef], rows: usize, round: fn(f64, i64) -> f64) -> R
     Ok(Arc::new(out.finish()))
 }
 
-fn bround(value: f64, places: i64) -> f64 {
+pub(super) fn bround(value: f64, places: i64) -> f64 {
     if !value.is_finite() {
         return value;
     }
