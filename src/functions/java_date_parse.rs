@@ -200,27 +200,30 @@ impl Fields {
         let start = NaiveDate::from_ymd_opt(year, 1, 1)?;
         let date = match self.day_of_year {
             Some(day) if self.month.is_none() && self.day.is_none() => {
-                start.checked_add_signed(Duration::days(day - 1))?
+                start.checked_add_signed(Duration::try_days(day.checked_sub(1)?)?)?
             }
             _ => {
-                let months = self.month.unwrap_or(1) - 1;
+                let months = self.month.unwrap_or(1).checked_sub(1)?;
                 let shifted = if months >= 0 {
                     start.checked_add_months(Months::new(u32::try_from(months).ok()?))?
                 } else {
                     start.checked_sub_months(Months::new(u32::try_from(-months).ok()?))?
                 };
-                shifted.checked_add_signed(Duration::days(self.day.unwrap_or(1) - 1))?
+                shifted.checked_add_signed(Duration::try_days(
+                    self.day.unwrap_or(1).checked_sub(1)?,
+                )?)?
             }
         };
         let hour = if self.hour_is_12 && self.pm {
-            self.hour + 12
+            self.hour.checked_add(12)?
         } else {
             self.hour
         };
-        let time = Duration::hours(hour)
-            + Duration::minutes(self.minute)
-            + Duration::seconds(self.second)
-            + Duration::milliseconds(self.millisecond);
+        // Field values are read leniently, so any of them may be huge: checked arithmetic.
+        let time = Duration::try_hours(hour)?
+            .checked_add(&Duration::try_minutes(self.minute)?)?
+            .checked_add(&Duration::try_seconds(self.second)?)?
+            .checked_add(&Duration::try_milliseconds(self.millisecond)?)?;
         date.and_hms_opt(0, 0, 0)?.checked_add_signed(time)
     }
 }
@@ -264,6 +267,9 @@ mod tests {
             Some("2025-02-01 00:00:00.000")
         );
         assert_eq!(text("2024/03/05", "yyyy-MM-dd"), None);
+        // Huge lenient fields give nothing rather than overflow.
+        assert_eq!(text("99999999999999999", "dd"), None);
+        assert_eq!(text("9223372036854775807", "HH"), None);
         assert_eq!(
             text("2024-03-05 trailing", "yyyy-MM-dd").as_deref(),
             Some("2024-03-05 00:00:00.000")

@@ -31,7 +31,7 @@ impl RunningSum {
     }
 
     fn count(&self) -> u64 {
-        self.entered_count - self.left_count
+        self.entered_count.saturating_sub(self.left_count)
     }
 
     fn sum(&self) -> Option<f64> {

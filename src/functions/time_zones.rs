@@ -151,7 +151,7 @@ impl Zone {
                 Some(time) => time.offset().fix(),
                 // In a gap the clock skipped: the offset in force just before it.
                 None => tz
-                    .offset_from_utc_datetime(&(value - Duration::days(1)))
+                    .offset_from_utc_datetime(&value.checked_sub_signed(Duration::days(1))?)
                     .fix(),
             },
         };
