@@ -1,7 +1,8 @@
 //! Hive's `date_format(value, pattern)` with Java `SimpleDateFormat` patterns (US locale):
-//! `G y Y M w W D d F E u a H k K h m s S`, quoted text in `'...'`. A pattern letter outside
-//! that set (including the time-zone letters `z Z X`, since Apiary's timestamps carry no zone)
-//! gives NULL, as an invalid pattern does in Hive.
+//! `G y Y M w W D d F E u a H k K h m s S`, and the time-zone letters `z Z X`, which show the
+//! session's zone (the process's `TZ`) at that wall-clock time, as Hive shows the JVM's;
+//! quoted text in `'...'`. Another pattern letter gives NULL, as an invalid pattern does in
+//! Hive.
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use datafusion::logical_expr::ScalarUDF;
 
 use super::array_function::ArrayFunction;
 use super::hive_datetime::{coerced_type, date_time};
+use super::time_zones::local_zone_field;
 
 pub fn udf() -> ScalarUDF {
     ArrayFunction::udf("date_format", DataType::Utf8, coerce, evaluate)
@@ -163,6 +165,7 @@ fn field(value: NaiveDateTime, letter: char, count: usize) -> Option<String> {
         'm' => number(i64::from(value.minute()), count),
         's' => number(i64::from(value.second()), count),
         'S' => number(i64::from(value.nanosecond() / 1_000_000), count),
+        'z' | 'Z' | 'X' => local_zone_field(value, letter, count)?,
         _ => return None,
     })
 }

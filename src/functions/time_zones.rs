@@ -159,6 +159,57 @@ impl Zone {
     }
 }
 
+/// A time-zone field of `SimpleDateFormat` for a wall-clock `value` in the session's zone
+/// (the process's `TZ`): `z` the zone's abbreviation (`PST`; `GMT-08:00` when the zone has
+/// none), `Z` `-0800`, `X` `-08`, `XX` `-0800`, `XXX` `-08:00` (`Z` for UTC). Java's full
+/// names (`zzzz`) are not known here: `None`.
+pub(super) fn local_zone_field(value: NaiveDateTime, letter: char, count: usize) -> Option<String> {
+    let region = std::env::var("TZ")
+        .ok()
+        .and_then(|name| Tz::from_str(name.trim_start_matches(':')).ok());
+    zone_field(value, letter, count, region)
+}
+
+/// [`local_zone_field`] in `region`, or in the system's zone (without abbreviations).
+fn zone_field(
+    value: NaiveDateTime,
+    letter: char,
+    count: usize,
+    region: Option<Tz>,
+) -> Option<String> {
+    let (seconds, abbreviation) = match region {
+        Some(tz) => {
+            let time = tz.from_local_datetime(&value).earliest()?;
+            let offset = time.offset();
+            (
+                offset.fix().local_minus_utc(),
+                chrono_tz::OffsetName::abbreviation(offset)
+                    .filter(|a| a.starts_with(|c: char| c.is_ascii_alphabetic()))
+                    .map(str::to_string),
+            )
+        }
+        None => (
+            chrono::Local
+                .from_local_datetime(&value)
+                .earliest()?
+                .offset()
+                .local_minus_utc(),
+            None,
+        ),
+    };
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let (hours, minutes) = (seconds.abs() / 3600, seconds.abs() % 3600 / 60);
+    Some(match (letter, count) {
+        ('z', 1..=3) => abbreviation.unwrap_or_else(|| format!("GMT{sign}{hours:02}:{minutes:02}")),
+        ('Z', _) => format!("{sign}{hours:02}{minutes:02}"),
+        ('X', _) if seconds == 0 => "Z".to_string(),
+        ('X', 1) => format!("{sign}{hours:02}"),
+        ('X', 2) => format!("{sign}{hours:02}{minutes:02}"),
+        ('X', 3) => format!("{sign}{hours:02}:{minutes:02}"),
+        _ => return None,
+    })
+}
+
 /// `+8`, `-08:00`, `+0530` as seconds east of UTC; empty is 0.
 fn parse_offset(text: &str) -> Option<i32> {
     if text.is_empty() {
@@ -188,6 +239,22 @@ mod tests {
 
     fn at(text: &str) -> NaiveDateTime {
         NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    #[test]
+    fn zone_letters_format_as_simple_date_format() {
+        let region = Some(chrono_tz::Tz::America__Los_Angeles);
+        let winter = at("2024-01-15 10:00:00");
+        let field = |letter, count| super::zone_field(winter, letter, count, region);
+        assert_eq!(field('z', 1).as_deref(), Some("PST"));
+        assert_eq!(field('Z', 1).as_deref(), Some("-0800"));
+        assert_eq!(field('X', 1).as_deref(), Some("-08"));
+        assert_eq!(field('X', 3).as_deref(), Some("-08:00"));
+        assert_eq!(field('z', 4), None);
+        let summer = super::zone_field(at("2024-07-15 10:00:00"), 'z', 1, region);
+        assert_eq!(summer.as_deref(), Some("PDT"));
+        let utc = super::zone_field(winter, 'X', 1, Some(chrono_tz::Tz::UTC));
+        assert_eq!(utc.as_deref(), Some("Z"));
     }
 
     #[test]
