@@ -30,7 +30,7 @@ use crate::analysis_err;
 use crate::driver::Session;
 use crate::error::{ApiaryError, Result};
 use crate::execution::table_provider::HiveTableProvider;
-use crate::parser::{BLOCK_SAMPLE_MARK, HiveStatement, parse_statement};
+use crate::parser::{BLOCK_SAMPLE_MARK, BlockSample, HiveStatement, parse_statement};
 use context_provider::ResolvedContext;
 pub use hive_arithmetic::HiveArithmetic;
 pub use hive_indexing::HiveIndexing;
@@ -182,9 +182,9 @@ fn plan_in_database<'a>(
                 // `range(10)` and friends: planned as table functions, not tables.
                 continue;
             }
-            // `TABLESAMPLE (n PERCENT)` marks the table's name with the percentage.
+            // `TABLESAMPLE (n PERCENT)` and `(100M)` mark the table's name with the sample.
             let (table, sample) = match key.1.split_once(BLOCK_SAMPLE_MARK) {
-                Some((table, percent)) => (table.to_string(), percent.parse::<f64>().ok()),
+                Some((table, mark)) => (table.to_string(), BlockSample::from_mark(mark)),
                 None => (key.1.clone(), None),
             };
             let source = resolve_relation(session, &key.0, &table, sample, depth).await?;
@@ -199,7 +199,7 @@ async fn resolve_relation(
     session: &Session,
     database: &str,
     table: &str,
-    block_sample_percent: Option<f64>,
+    block_sample: Option<BlockSample>,
     depth: usize,
 ) -> Result<Arc<dyn datafusion::logical_expr::TableSource>> {
     let Some(entry) = session.lookup_qualified(database, table)? else {
@@ -209,9 +209,9 @@ async fn resolve_relation(
         return Err(analysis_err!("Table not found: {database}.{table}"));
     };
     let table = entry.table;
-    if table.is_view() && block_sample_percent.is_some() {
+    if table.is_view() && block_sample.is_some() {
         return Err(analysis_err!(
-            "TABLESAMPLE (n PERCENT) samples a table's files; {} is a view",
+            "TABLESAMPLE (n PERCENT) and (100M) sample a table's files; {} is a view",
             table.qualified_name()
         ));
     }
@@ -238,8 +238,8 @@ async fn resolve_relation(
         Some(session.scan_log.clone()),
         Some(session.read_locks.clone()),
     )?;
-    let provider = match block_sample_percent {
-        Some(percent) => provider.with_block_sample(percent),
+    let provider = match block_sample {
+        Some(sample) => provider.with_block_sample(sample),
         None => provider,
     };
     Ok(provider_as_source(Arc::new(provider)))

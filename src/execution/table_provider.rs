@@ -34,6 +34,7 @@ use super::scan_log::ScanLog;
 use super::table_lock::ReadLocks;
 use super::text_scan::TextScanExec;
 use crate::error::ApiaryError;
+use crate::parser::BlockSample;
 use crate::types::HiveType;
 
 #[derive(Debug)]
@@ -45,8 +46,8 @@ pub struct HiveTableProvider {
     data_schema: SchemaRef,
     scan_log: Option<Arc<ScanLog>>,
     read_locks: Option<Arc<ReadLocks>>,
-    /// `TABLESAMPLE (n PERCENT)`: the share of the table's bytes to read.
-    block_sample_percent: Option<f64>,
+    /// `TABLESAMPLE (n PERCENT)` or `(100M)`: the share of the table's bytes to read.
+    block_sample: Option<BlockSample>,
 }
 
 /// The Arrow schema of a table's columns followed by its partition keys.
@@ -94,14 +95,14 @@ impl HiveTableProvider {
             data_schema,
             scan_log: scan_log.filter(|log| log.is_recording()),
             read_locks,
-            block_sample_percent: None,
+            block_sample: None,
         })
     }
 
-    /// Reads only the first files (Hive's input blocks) that hold `percent` of the table's
-    /// bytes, at least one: Hive's block sampling at file granularity.
-    pub fn with_block_sample(mut self, percent: f64) -> Self {
-        self.block_sample_percent = Some(percent);
+    /// Reads only the first files (Hive's input blocks) that hold the sample's share of the
+    /// table's bytes, at least one: Hive's block sampling at file granularity.
+    pub fn with_block_sample(mut self, sample: BlockSample) -> Self {
+        self.block_sample = Some(sample);
         self
     }
 
@@ -217,8 +218,8 @@ impl TableProvider for HiveTableProvider {
                 files.push((file, values.clone()));
             }
         }
-        if let Some(percent) = self.block_sample_percent {
-            files = block_sample(files, percent);
+        if let Some(sample) = self.block_sample {
+            files = block_sample(files, sample);
         }
         if files.is_empty() {
             let projected = datafusion::common::project_schema(&self.schema, projection)?;
@@ -287,14 +288,14 @@ impl TableProvider for HiveTableProvider {
     }
 }
 
-/// The first files whose sizes add up to `percent` of all of them, at least one, as Hive's
-/// block sampling takes input splits in order until it has its share of the bytes.
+/// The first files whose sizes add up to the sample's share, at least one, as Hive's block
+/// sampling takes input splits in order until it has its share of the bytes.
 fn block_sample(
     files: Vec<(DataFile, Vec<ScalarValue>)>,
-    percent: f64,
+    sample: BlockSample,
 ) -> Vec<(DataFile, Vec<ScalarValue>)> {
     let total: u64 = files.iter().map(|(file, _)| file.size).sum();
-    let target = (total as f64 * percent / 100.0).ceil() as u64;
+    let target = sample.target_bytes(total);
     let mut taken = 0u64;
     files
         .into_iter()

@@ -34,7 +34,7 @@ pub use ast::*;
 pub use dialect::ApiaryDialect;
 pub(crate) use hive_functions::plain_arg_list;
 pub use lateral_view_alias::DEFAULT_GENERATOR_COLUMNS;
-pub use table_sample::BLOCK_SAMPLE_MARK;
+pub use table_sample::{BLOCK_SAMPLE_MARK, BlockSample};
 pub use unescape::unescape_hive_string;
 
 /// A syntax error with its position in the statement (1-based line and column).

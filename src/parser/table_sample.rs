@@ -6,12 +6,12 @@
 //!   as Hive hashes them, `(SELECT * FROM t WHERE (hash(c) & 2147483647) % y = x - 1) t`;
 //!   `ON rand()` keeps a random `1 / y` of the rows.
 //!
-//! - `(n PERCENT)`: Hive's block sampling, the first input blocks (Apiary: files, in listing
-//!   order) until they hold `n` percent of the table's bytes, at least one. The table's name
-//!   gets [`BLOCK_SAMPLE_MARK`] and the percentage, which the analyzer reads off to give the
-//!   scan its share; the table keeps its name as its alias.
+//! - `(n PERCENT)` and `(100M)`: Hive's block sampling, the first input blocks (Apiary:
+//!   files, in listing order) until they hold `n` percent of the table's bytes, or that many
+//!   bytes, at least one. The table's name gets [`BLOCK_SAMPLE_MARK`] and the sample, which
+//!   the analyzer reads off to give the scan its share; the table keeps its name as alias.
 //!
-//! Sizes (`100M`) are refused rather than ignored, as is a bucket sample without `ON`.
+//! A bucket sample without `ON` is refused rather than ignored.
 
 use std::ops::ControlFlow;
 
@@ -27,8 +27,62 @@ use datafusion::sql::sqlparser::tokenizer::Location;
 use super::hive_functions::call;
 use super::{ParseError, ParseResult};
 
-/// What a table's name carries, followed by the percentage, for a block sample.
-pub const BLOCK_SAMPLE_MARK: &str = "#apiary-sample-percent=";
+/// What a table's name carries, followed by [`BlockSample::to_mark`], for a block sample.
+pub const BLOCK_SAMPLE_MARK: &str = "#apiary-sample=";
+
+/// Hive's block sampling: the share of a table's bytes to read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BlockSample {
+    /// `TABLESAMPLE (n PERCENT)`.
+    Percent(f64),
+    /// `TABLESAMPLE (100M)`: a length in bytes.
+    Bytes(u64),
+}
+
+impl BlockSample {
+    pub fn to_mark(self) -> String {
+        match self {
+            BlockSample::Percent(percent) => format!("{percent}%"),
+            BlockSample::Bytes(bytes) => format!("{bytes}b"),
+        }
+    }
+
+    pub fn from_mark(mark: &str) -> Option<BlockSample> {
+        if let Some(percent) = mark.strip_suffix('%') {
+            return percent.parse().ok().map(BlockSample::Percent);
+        }
+        mark.strip_suffix('b')?.parse().ok().map(BlockSample::Bytes)
+    }
+
+    /// How many bytes of `total` the sample reads (at least one file's, by the caller).
+    pub fn target_bytes(self, total: u64) -> u64 {
+        match self {
+            BlockSample::Percent(percent) => (total as f64 * percent / 100.0).ceil() as u64,
+            BlockSample::Bytes(bytes) => bytes,
+        }
+    }
+}
+
+/// Hive's byte length of a sample: digits and a unit, `b`, `k`, `m` or `g` (`100M`).
+fn byte_length(expr: &Expr) -> Option<u64> {
+    let text = match expr {
+        Expr::Identifier(ident) => ident.value.as_str(),
+        Expr::Value(ValueWithSpan {
+            value: Value::Placeholder(text),
+            ..
+        }) => text.as_str(),
+        _ => return None,
+    };
+    let (digits, unit) = text.split_at(text.len().checked_sub(1)?);
+    let scale: u64 = match unit.to_ascii_lowercase().as_str() {
+        "b" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(scale)
+}
 
 /// A number written as it is or as a DECIMAL literal (`0.5` is `CAST('0.5' AS DECIMAL(1,1))`
 /// by now).
@@ -81,19 +135,30 @@ impl VisitorMut for Samples {
             .as_ref()
             .filter(|q| matches!(q.unit, Some(TableSampleUnit::Rows)))
             .filter(|_| sample.bucket.is_none());
-        let percent = sample
-            .quantity
-            .as_ref()
-            .filter(|q| matches!(q.unit, Some(TableSampleUnit::Percent)))
-            .filter(|_| sample.bucket.is_none());
-        if let Some(quantity) = percent {
-            let Some(percent) = number_value(&quantity.value).filter(|p| (0.0..=100.0).contains(p))
-            else {
-                return ControlFlow::Break(ParseError::at(
-                    at,
-                    "TABLESAMPLE (n PERCENT) takes a number from 0 to 100",
-                ));
-            };
+        let block_sample = match sample.quantity.as_ref().filter(|_| sample.bucket.is_none()) {
+            Some(q) if matches!(q.unit, Some(TableSampleUnit::Percent)) => {
+                match number_value(&q.value).filter(|p| (0.0..=100.0).contains(p)) {
+                    Some(percent) => Some(BlockSample::Percent(percent)),
+                    None => {
+                        return ControlFlow::Break(ParseError::at(
+                            at,
+                            "TABLESAMPLE (n PERCENT) takes a number from 0 to 100",
+                        ));
+                    }
+                }
+            }
+            Some(q) if q.unit.is_none() => match byte_length(&q.value) {
+                Some(bytes) => Some(BlockSample::Bytes(bytes)),
+                None => {
+                    return ControlFlow::Break(ParseError::at(
+                        at,
+                        "TABLESAMPLE takes n ROWS, n PERCENT, a length such as 100M, or BUCKET x OUT OF y",
+                    ));
+                }
+            },
+            _ => None,
+        };
+        if let Some(block_sample) = block_sample {
             let Some(table) = name.0.last_mut().and_then(|part| part.as_ident().cloned()) else {
                 return ControlFlow::Continue(());
             };
@@ -108,7 +173,11 @@ impl VisitorMut for Samples {
             if let Some(last) = name.0.last_mut() {
                 *last = ObjectNamePart::Identifier(Ident::with_quote(
                     '`',
-                    format!("{}{BLOCK_SAMPLE_MARK}{percent}", table.value),
+                    format!(
+                        "{}{BLOCK_SAMPLE_MARK}{}",
+                        table.value,
+                        block_sample.to_mark()
+                    ),
                 ));
             }
             return ControlFlow::Continue(());
@@ -122,7 +191,7 @@ impl VisitorMut for Samples {
             (None, None) => {
                 return ControlFlow::Break(ParseError::at(
                     at,
-                    "Not supported yet: TABLESAMPLE sizes (nM, nK, ...)",
+                    "TABLESAMPLE takes n ROWS, n PERCENT, a length such as 100M, or BUCKET x OUT OF y",
                 ));
             }
         };
@@ -261,7 +330,7 @@ mod tests {
         };
         assert_eq!(
             query.to_string(),
-            "SELECT key FROM `src#apiary-sample-percent=10` src"
+            "SELECT key FROM `src#apiary-sample=10%` src"
         );
         let error = parse_statement("select * from src tablesample (101 percent)")
             .err()
