@@ -14,6 +14,16 @@ const HIVE_FUNCTIONS: &[(&str, &str, &str)] = &[
         "Returns the date that is num_months after start_date.",
     ),
     (
+        "aes_decrypt",
+        "aes_decrypt(input, key)",
+        "Decrypts AES (ECB, PKCS#5 padding) input with a 128, 192 or 256 bit key",
+    ),
+    (
+        "aes_encrypt",
+        "aes_encrypt(input, key)",
+        "Encrypts input with AES (ECB, PKCS#5 padding) and a 128, 192 or 256 bit key",
+    ),
+    (
         "array",
         "array(n0, n1...)",
         "Creates an array with the given elements",

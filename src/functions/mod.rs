@@ -1,6 +1,7 @@
 //! Hive's built-in functions that DataFusion lacks or names differently, registered in every
 //! session. This is the start of the Hive function library.
 
+mod aes;
 mod array_function;
 mod bits;
 mod bround;
@@ -64,7 +65,12 @@ pub fn register_hive_functions(ctx: &SessionContext) {
     ctx.register_udf(conv::udf());
     ctx.register_udf(div::udf());
     ctx.register_udf(str_to_map::udf());
-    let families = [digests::udfs(), encodings::udfs(), bits::udfs()];
+    let families = [
+        digests::udfs(),
+        encodings::udfs(),
+        bits::udfs(),
+        aes::udfs(),
+    ];
     for function in families.into_iter().flatten() {
         ctx.register_udf(function);
     }

@@ -32,10 +32,6 @@ const UNSUPPORTED: &[(&[&str], &str)] = &[
         "Java's locale-aware sentence and word splitting is not implemented yet",
     ),
     (
-        &["aes_encrypt", "aes_decrypt"],
-        "AES encryption is not implemented yet",
-    ),
-    (
         &[
             "mask",
             "mask_first_n",
