@@ -16,7 +16,7 @@ use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
 use super::array_function::ArrayFunction;
-use super::hive_datetime::{coerced_type, date_time};
+use super::hive_datetime::{DAY_NAMES, coerced_type, date_time};
 
 pub fn last_day_udf() -> ScalarUDF {
     ArrayFunction::udf("last_day", DataType::Utf8, one_date, |arrays, rows| {
@@ -110,31 +110,25 @@ fn add_months(date: NaiveDate, months: i64) -> Option<NaiveDate> {
     })
 }
 
+/// A day of the week by its two-letter, three-letter or full English name, as Hive's
+/// `next_day` reads it.
 fn weekday(name: &str) -> Option<Weekday> {
     let name = name.trim().to_ascii_uppercase();
     let days = [
-        ("MO", Weekday::Mon),
-        ("TU", Weekday::Tue),
-        ("WE", Weekday::Wed),
-        ("TH", Weekday::Thu),
-        ("FR", Weekday::Fri),
-        ("SA", Weekday::Sat),
-        ("SU", Weekday::Sun),
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
     ];
-    let full = |day: Weekday| {
-        [
-            "MONDAY",
-            "TUESDAY",
-            "WEDNESDAY",
-            "THURSDAY",
-            "FRIDAY",
-            "SATURDAY",
-            "SUNDAY",
-        ][day.num_days_from_monday() as usize]
-    };
-    days.iter()
-        .find(|(short, day)| name == *short || name == full(*day)[..3] || name == full(*day))
-        .map(|(_, day)| *day)
+    days.into_iter().zip(DAY_NAMES).find_map(|(day, full)| {
+        let full = full.to_ascii_uppercase();
+        [&full[..2], &full[..3], full.as_str()]
+            .contains(&name.as_str())
+            .then_some(day)
+    })
 }
 
 #[cfg(test)]

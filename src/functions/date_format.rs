@@ -6,14 +6,14 @@
 
 use std::sync::Arc;
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
 use super::array_function::ArrayFunction;
-use super::hive_datetime::{coerced_type, date_time};
+use super::hive_datetime::{DAY_NAMES, MONTH_NAMES, coerced_type, date_time};
 use super::time_zones::local_zone_field;
 
 pub fn udf() -> ScalarUDF {
@@ -39,21 +39,6 @@ fn evaluate(arrays: &[ArrayRef], rows: usize) -> Result<ArrayRef> {
     }
     Ok(Arc::new(out.finish()))
 }
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// `value` formatted by `pattern`, or `None` for a pattern letter Apiary does not know.
 pub(super) fn format(value: NaiveDateTime, pattern: &str) -> Option<String> {
@@ -125,7 +110,7 @@ fn field(value: NaiveDateTime, letter: char, count: usize) -> Option<String> {
         'y' => year_text(date.year()),
         'Y' => year_text(week_year(date).0),
         'M' => {
-            let name = MONTHS[date.month0() as usize];
+            let name = MONTH_NAMES[date.month0() as usize];
             match count {
                 1 | 2 => number(i64::from(date.month()), count),
                 3 => name[..3].to_string(),
@@ -138,15 +123,7 @@ fn field(value: NaiveDateTime, letter: char, count: usize) -> Option<String> {
         'd' => number(i64::from(date.day()), count),
         'F' => number(i64::from((date.day() - 1) / 7 + 1), count),
         'E' => {
-            let name = match date.weekday() {
-                Weekday::Mon => "Monday",
-                Weekday::Tue => "Tuesday",
-                Weekday::Wed => "Wednesday",
-                Weekday::Thu => "Thursday",
-                Weekday::Fri => "Friday",
-                Weekday::Sat => "Saturday",
-                Weekday::Sun => "Sunday",
-            };
+            let name = DAY_NAMES[date.weekday().num_days_from_monday() as usize];
             if count >= 4 { name } else { &name[..3] }.to_string()
         }
         'u' => number(i64::from(date.weekday().number_from_monday()), count),

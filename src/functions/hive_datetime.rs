@@ -6,6 +6,34 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{DataType, Date32Type, TimeUnit, TimestampNanosecondType};
 
+/// English month names, as Java's US locale writes them (`MMMM`; `MMM` is the first three).
+pub const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// English day names from Monday, as Java's US locale writes them (`EEEE`; `EEE` is the first
+/// three).
+pub const DAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
 /// The type an argument of a Hive date function is given as.
 pub fn coerced_type(data_type: &DataType) -> DataType {
     match data_type {

@@ -9,30 +9,7 @@
 
 use chrono::{Duration, Months, NaiveDate, NaiveDateTime};
 
-const MONTHS: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
-
-const DAYS: [&str; 7] = [
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
+use super::hive_datetime::{DAY_NAMES, MONTH_NAMES};
 
 /// The fields read so far; each defaults as Java's calendar does (1970-01-01 00:00:00).
 #[derive(Default)]
@@ -124,7 +101,8 @@ fn read_number(text: &[char], at: &mut usize, width: Option<usize>) -> Option<i6
 fn read_name(text: &[char], at: &mut usize, names: &[&str]) -> Option<usize> {
     let rest: String = text[*at..].iter().collect::<String>().to_lowercase();
     for (index, name) in names.iter().enumerate() {
-        for form in [*name, &name[..3]] {
+        let name = name.to_lowercase();
+        for form in [name.as_str(), &name[..3]] {
             if rest.starts_with(form) {
                 *at += form.chars().count();
                 return Some(index);
@@ -144,9 +122,9 @@ fn read_field(
 ) -> Option<()> {
     let width = abutting.then_some(count);
     match letter {
-        'M' if count >= 3 => fields.month = Some(read_name(text, at, &MONTHS)? as i64 + 1),
+        'M' if count >= 3 => fields.month = Some(read_name(text, at, &MONTH_NAMES)? as i64 + 1),
         'E' => {
-            read_name(text, at, &DAYS)?;
+            read_name(text, at, &DAY_NAMES)?;
         }
         'a' => {
             let rest: String = text[*at..]
