@@ -12,6 +12,7 @@ use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
 use super::array_function::ArrayFunction;
+use super::rounding::add_one_to_last;
 
 pub fn udf() -> ScalarUDF {
     ArrayFunction::udf("format_number", DataType::Utf8, coerce, evaluate)
@@ -152,20 +153,7 @@ fn round_half_even(integer: &str, fraction: &str, keep: usize) -> (String, Strin
         let up = first_dropped > 5 || (first_dropped == 5 && (rest_nonzero || last_kept_odd));
         digits.truncate(cut);
         if up {
-            let mut index = cut;
-            loop {
-                if index == 0 {
-                    digits.insert(0, 1);
-                    break;
-                }
-                index -= 1;
-                if digits[index] == 9 {
-                    digits[index] = 0;
-                } else {
-                    digits[index] += 1;
-                    break;
-                }
-            }
+            add_one_to_last(&mut digits);
         }
     }
     digits.resize(digits.len().max(cut), 0);

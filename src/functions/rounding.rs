@@ -90,22 +90,8 @@ pub fn round_half_up(value: f64, places: i64) -> f64 {
     let round_up = digits[keep] >= 5;
     digits.truncate(keep);
     let mut point = point;
-    if round_up {
-        let mut i = digits.len();
-        loop {
-            if i == 0 {
-                digits.insert(0, 1);
-                point += 1;
-                break;
-            }
-            i -= 1;
-            if digits[i] == 9 {
-                digits[i] = 0;
-            } else {
-                digits[i] += 1;
-                break;
-            }
-        }
+    if round_up && add_one_to_last(&mut digits) {
+        point += 1;
     }
     // Digits before the point, padded with zeros when rounding left of it.
     let point = point.max(0) as usize;
@@ -128,6 +114,21 @@ pub fn round_half_up(value: f64, places: i64) -> f64 {
     } else {
         rounded.copysign(value)
     }
+}
+
+/// Adds one to the last of `digits` (0-9 each), carrying left; whether a new leading digit
+/// was needed (`999` becomes `1000`).
+pub(super) fn add_one_to_last(digits: &mut Vec<u8>) -> bool {
+    for digit in digits.iter_mut().rev() {
+        if *digit == 9 {
+            *digit = 0;
+        } else {
+            *digit += 1;
+            return false;
+        }
+    }
+    digits.insert(0, 1);
+    true
 }
 
 #[cfg(test)]
