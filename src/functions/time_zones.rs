@@ -6,7 +6,7 @@
 //! time the clock skipped is read with the offset before the change.
 
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{Duration, FixedOffset, NaiveDateTime, Offset, TimeZone};
 use chrono_tz::Tz;
@@ -164,10 +164,18 @@ impl Zone {
 /// none), `Z` `-0800`, `X` `-08`, `XX` `-0800`, `XXX` `-08:00` (`Z` for UTC). Java's full
 /// names (`zzzz`) are not known here: `None`.
 pub(super) fn local_zone_field(value: NaiveDateTime, letter: char, count: usize) -> Option<String> {
-    let region = std::env::var("TZ")
-        .ok()
-        .and_then(|name| Tz::from_str(name.trim_start_matches(':')).ok());
-    zone_field(value, letter, count, region)
+    zone_field(value, letter, count, process_region())
+}
+
+/// The zone named by the process's `TZ`, read once: it is set before the process starts (the
+/// q-test runner starts itself again with it), so it does not change while queries run.
+fn process_region() -> Option<Tz> {
+    static REGION: OnceLock<Option<Tz>> = OnceLock::new();
+    *REGION.get_or_init(|| {
+        std::env::var("TZ")
+            .ok()
+            .and_then(|name| Tz::from_str(name.trim_start_matches(':')).ok())
+    })
 }
 
 /// [`local_zone_field`] in `region`, or in the system's zone (without abbreviations).
