@@ -13,7 +13,7 @@ use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
 use super::array_function::ArrayFunction;
-use super::encodings::{bytes_argument, bytes_at};
+use super::encodings::{bytes_at, bytes_type};
 
 pub fn udfs() -> Vec<ScalarUDF> {
     vec![
@@ -34,10 +34,7 @@ pub fn udfs() -> Vec<ScalarUDF> {
 
 fn two_byte_arguments(arg_types: &[DataType]) -> Result<Vec<DataType>> {
     match arg_types {
-        [input, key] => Ok(vec![
-            bytes_argument(std::slice::from_ref(input))?.remove(0),
-            bytes_argument(std::slice::from_ref(key))?.remove(0),
-        ]),
+        [input, key] => Ok(vec![bytes_type(input), bytes_type(key)]),
         _ => exec_err!("takes 2 arguments: an input and a key"),
     }
 }

@@ -13,15 +13,15 @@ use sha1::Sha1;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 
 use super::array_function::ArrayFunction;
-use super::encodings::{bytes_argument, bytes_at};
+use super::encodings::{bytes_argument, bytes_at, bytes_type};
 
 pub fn udfs() -> Vec<ScalarUDF> {
     vec![
-        ArrayFunction::udf("md5", DataType::Utf8, one_value, |a, r| {
+        ArrayFunction::udf("md5", DataType::Utf8, bytes_argument, |a, r| {
             hex_digests(a, r, |bytes, _| Some(hex(&Md5::digest(bytes))))
         }),
-        ArrayFunction::udf("sha1", DataType::Utf8, one_value, sha1_digests),
-        ArrayFunction::udf("sha", DataType::Utf8, one_value, sha1_digests),
+        ArrayFunction::udf("sha1", DataType::Utf8, bytes_argument, sha1_digests),
+        ArrayFunction::udf("sha", DataType::Utf8, bytes_argument, sha1_digests),
         ArrayFunction::udf("sha2", DataType::Utf8, value_and_bits, |a, r| {
             hex_digests(a, r, |bytes, bits| match bits? {
                 224 => Some(hex(&Sha224::digest(bytes))),
@@ -31,20 +31,13 @@ pub fn udfs() -> Vec<ScalarUDF> {
                 _ => None,
             })
         }),
-        ArrayFunction::udf("crc32", DataType::Int64, one_value, crc32s),
+        ArrayFunction::udf("crc32", DataType::Int64, bytes_argument, crc32s),
     ]
-}
-
-fn one_value(arg_types: &[DataType]) -> Result<Vec<DataType>> {
-    bytes_argument(arg_types)
 }
 
 fn value_and_bits(arg_types: &[DataType]) -> Result<Vec<DataType>> {
     match arg_types {
-        [value, _] => Ok(vec![
-            bytes_argument(std::slice::from_ref(value))?[0].clone(),
-            DataType::Int64,
-        ]),
+        [value, _] => Ok(vec![bytes_type(value), DataType::Int64]),
         _ => exec_err!("sha2 takes 2 arguments: a string or binary, and a bit length"),
     }
 }

@@ -55,9 +55,18 @@ fn is_binary(data_type: &DataType) -> bool {
 /// A BINARY argument stays one; anything else is read as a string.
 pub(super) fn bytes_argument(arg_types: &[DataType]) -> Result<Vec<DataType>> {
     match arg_types {
-        [t] if is_binary(t) => Ok(vec![DataType::Binary]),
-        [_] => Ok(vec![DataType::Utf8]),
+        [t] => Ok(vec![bytes_type(t)]),
         _ => exec_err!("takes one argument"),
+    }
+}
+
+/// What an argument read as bytes is given as: a BINARY stays one, anything else is read as
+/// a string (its UTF-8 bytes).
+pub(super) fn bytes_type(data_type: &DataType) -> DataType {
+    if is_binary(data_type) {
+        DataType::Binary
+    } else {
+        DataType::Utf8
     }
 }
 
