@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int32Array, Int64Array, StringBuilder};
-use datafusion::arrow::datatypes::{DataType, Int32Type, Int64Type};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveArray, StringBuilder};
+use datafusion::arrow::datatypes::{ArrowPrimitiveType, DataType, Int32Type, Int64Type};
 use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::ScalarUDF;
 
@@ -87,29 +87,25 @@ fn apply(
     long: fn(i64, u32) -> i64,
 ) -> Result<ArrayRef> {
     let distances = arrays[1].as_primitive::<Int32Type>();
-    let distance = |row: usize| distances.is_valid(row).then(|| distances.value(row) as u32);
     Ok(match arrays[0].data_type() {
-        DataType::Int64 => {
-            let values = arrays[0].as_primitive::<Int64Type>();
-            Arc::new(
-                (0..rows)
-                    .map(|row| {
-                        let n = distance(row)?;
-                        values.is_valid(row).then(|| long(values.value(row), n))
-                    })
-                    .collect::<Int64Array>(),
-            )
-        }
-        _ => {
-            let values = arrays[0].as_primitive::<Int32Type>();
-            Arc::new(
-                (0..rows)
-                    .map(|row| {
-                        let n = distance(row)?;
-                        values.is_valid(row).then(|| int(values.value(row), n))
-                    })
-                    .collect::<Int32Array>(),
-            )
-        }
+        DataType::Int64 => shift_each::<Int64Type>(&arrays[0], distances, rows, long),
+        _ => shift_each::<Int32Type>(&arrays[0], distances, rows, int),
     })
+}
+
+/// `shift(value, distance)` of each row; NULL when either is NULL.
+fn shift_each<T: ArrowPrimitiveType>(
+    values: &ArrayRef,
+    distances: &PrimitiveArray<Int32Type>,
+    rows: usize,
+    shift: fn(T::Native, u32) -> T::Native,
+) -> ArrayRef {
+    let values = values.as_primitive::<T>();
+    let shifted: PrimitiveArray<T> = (0..rows)
+        .map(|row| {
+            let valid = values.is_valid(row) && distances.is_valid(row);
+            valid.then(|| shift(values.value(row), distances.value(row) as u32))
+        })
+        .collect();
+    Arc::new(shifted)
 }
