@@ -6,10 +6,13 @@
 //! embedded default, a single SQLite file that is created on first use and is safe to share
 //! between processes. This crate knows nothing about query execution.
 
+use std::collections::BTreeMap;
+
 mod error;
 mod model;
 mod partition_filter;
 mod sqlite;
+mod statistics;
 
 pub use error::{MetastoreError, Result};
 pub use model::{
@@ -19,6 +22,7 @@ pub use partition_filter::{
     DEFAULT_PARTITION_NAME, KeyComparison, KeyLiteral, PartitionFilter, PartitionLocation,
 };
 pub use sqlite::SqliteMetastore;
+pub use statistics::{ColumnStatistics, StatsValue};
 
 /// The operations every metastore backend provides. Each call is one transaction: it either
 /// happens whole or not at all, even with other processes using the same metastore.
@@ -70,4 +74,39 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     fn drop_partition(&self, database: &str, table: &str, values: &[String]) -> Result<()>;
     /// Gives the partition `values` the values and storage of `renamed`, in one transaction.
     fn rename_partition(&self, values: &[String], renamed: &Partition) -> Result<()>;
+
+    /// Stores the statistics of some columns of a table, or of one of its partitions when
+    /// `partition` holds its values, and replaces the table's (or partition's) parameters with
+    /// `parameters`, in one transaction. Other columns' statistics stay.
+    fn set_column_statistics(
+        &self,
+        database: &str,
+        table: &str,
+        partition: Option<&[String]>,
+        stats: &[ColumnStatistics],
+        parameters: &BTreeMap<String, String>,
+    ) -> Result<()>;
+    /// The column statistics of a table, or of one of its partitions, ordered by column name.
+    fn get_column_statistics(
+        &self,
+        database: &str,
+        table: &str,
+        partition: Option<&[String]>,
+    ) -> Result<Vec<ColumnStatistics>>;
+    /// The column statistics of several partitions, in the order asked, read in one snapshot.
+    fn get_partitions_column_statistics(
+        &self,
+        database: &str,
+        table: &str,
+        partitions: &[Vec<String>],
+    ) -> Result<Vec<Vec<ColumnStatistics>>>;
+    /// Forgets the statistics of the named columns (all columns when `columns` is `None`) of a
+    /// table or of one of its partitions.
+    fn delete_column_statistics(
+        &self,
+        database: &str,
+        table: &str,
+        partition: Option<&[String]>,
+        columns: Option<&[String]>,
+    ) -> Result<()>;
 }

@@ -4,6 +4,7 @@
 //! block, and every change runs in an immediate (write-locking) transaction with a busy
 //! timeout, so concurrent writers queue instead of failing.
 
+mod column_stats;
 mod databases;
 mod filter_sql;
 mod migrations;
@@ -11,6 +12,7 @@ mod partitions;
 mod storage;
 mod tables;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -18,9 +20,10 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::{
-    Database, Metastore, MetastoreError, Partition, PartitionFilter, PartitionLocation, Result,
-    Table,
+    ColumnStatistics, Database, Metastore, MetastoreError, Partition, PartitionFilter,
+    PartitionLocation, Result, Table,
 };
+use column_stats::Owner;
 use migrations::MIGRATIONS;
 
 /// A metastore kept in a SQLite file.
@@ -205,6 +208,77 @@ impl Metastore for SqliteMetastore {
     fn drop_partition(&self, database: &str, table: &str, values: &[String]) -> Result<()> {
         self.write(|tx| partitions::drop(tx, database, table, values))
     }
+    fn set_column_statistics(
+        &self,
+        database: &str,
+        table: &str,
+        partition: Option<&[String]>,
+        stats: &[ColumnStatistics],
+        parameters: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let (owner, params_table, id_column, id) = match partition {
+                None => {
+                    let (id, _) = tables::id_of(tx, database, table)?;
+                    (Owner::Table(id), "TABLE_PARAMS", "TBL_ID", id)
+                }
+                Some(values) => {
+                    let id = partitions::id_of(tx, database, table, values)?;
+                    (Owner::Partition(id), "PARTITION_PARAMS", "PART_ID", id)
+                }
+            };
+            column_stats::write(tx, owner, stats)?;
+            storage::insert_params(tx, params_table, id_column, id, parameters)
+        })
+    }
+    fn get_column_statistics(
+        &self,
+        database: &str,
+        table: &str,
+        partition: Option<&[String]>,
+    ) -> Result<Vec<ColumnStatistics>> {
+        self.read(|tx| column_stats::read(tx, owner_of(tx, database, table, partition)?))
+    }
+    fn get_partitions_column_statistics(
+        &self,
+        database: &str,
+        table: &str,
+        partitions: &[Vec<String>],
+    ) -> Result<Vec<Vec<ColumnStatistics>>> {
+        self.read(|tx| {
+            partitions
+                .iter()
+                .map(|values| {
+                    let id = partitions::id_of(tx, database, table, values)?;
+                    column_stats::read(tx, Owner::Partition(id))
+                })
+                .collect()
+        })
+    }
+    fn delete_column_statistics(
+        &self,
+        database: &str,
+        table: &str,
+        partition: Option<&[String]>,
+        columns: Option<&[String]>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            column_stats::delete(tx, owner_of(tx, database, table, partition)?, columns)
+        })
+    }
+}
+
+/// Whose statistics: the table's, or one of its partitions'.
+fn owner_of(
+    tx: &Transaction<'_>,
+    database: &str,
+    table: &str,
+    partition: Option<&[String]>,
+) -> Result<Owner> {
+    Ok(match partition {
+        None => Owner::Table(tables::id_of(tx, database, table)?.0),
+        Some(values) => Owner::Partition(partitions::id_of(tx, database, table, values)?),
+    })
 }
 
 #[cfg(test)]

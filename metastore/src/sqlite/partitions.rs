@@ -39,6 +39,19 @@ fn find(tx: &Transaction<'_>, tbl_id: i64, name: &str) -> Result<Option<(i64, i6
         .optional()?)
 }
 
+/// The id of the partition of `database.table` with `values`.
+pub(super) fn id_of(
+    tx: &Transaction<'_>,
+    database: &str,
+    table: &str,
+    values: &[String],
+) -> Result<i64> {
+    let (tbl_id, _) = super::tables::id_of(tx, database, table)?;
+    let name = name_of(tx, tbl_id, values)?;
+    let (part_id, _) = find(tx, tbl_id, &name)?.ok_or(MetastoreError::NoSuchPartition(name))?;
+    Ok(part_id)
+}
+
 pub(super) fn add(
     tx: &Transaction<'_>,
     partitions: &[Partition],

@@ -3,8 +3,9 @@ use std::sync::Arc;
 
 use super::SqliteMetastore;
 use crate::{
-    Column, DEFAULT_PARTITION_NAME, Database, KeyComparison, KeyLiteral, Metastore, MetastoreError,
-    Partition, PartitionFilter, PartitionLocation, SerDeInfo, StorageDescriptor, Table, TableType,
+    Column, ColumnStatistics, DEFAULT_PARTITION_NAME, Database, KeyComparison, KeyLiteral,
+    Metastore, MetastoreError, Partition, PartitionFilter, PartitionLocation, SerDeInfo,
+    StatsValue, StorageDescriptor, Table, TableType,
 };
 
 fn open(dir: &tempfile::TempDir) -> SqliteMetastore {
@@ -392,4 +393,124 @@ fn key_filters_are_answered_from_an_index() {
             "{plan:?}"
         );
     }
+}
+
+fn long_stats(column: &str, low: i64, high: i64) -> ColumnStatistics {
+    ColumnStatistics {
+        low: Some(StatsValue::Long(low)),
+        high: Some(StatsValue::Long(high)),
+        num_nulls: 1,
+        num_distincts: Some(high - low + 1),
+        bit_vector: Some(vec![1, 2, 3]),
+        last_analyzed: 1_700_000_100,
+        ..ColumnStatistics::empty(column, "int")
+    }
+}
+
+#[test]
+fn column_statistics_of_tables_and_partitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.create_table(&table("default", "events")).unwrap();
+    store
+        .add_partitions(&[partition("events", "2024-01-01")], false)
+        .unwrap();
+    let text = ColumnStatistics {
+        avg_col_len: Some(4.5),
+        max_col_len: Some(9),
+        num_distincts: Some(7),
+        ..ColumnStatistics::empty("tags", "array<string>")
+    };
+    let decimal = ColumnStatistics {
+        low: Some(StatsValue::Decimal("-1.50".into())),
+        high: Some(StatsValue::Decimal("20.25".into())),
+        ..ColumnStatistics::empty("price", "decimal(10,2)")
+    };
+    let params = BTreeMap::from([("numRows".to_string(), "10".to_string())]);
+    store
+        .set_column_statistics(
+            "default",
+            "events",
+            None,
+            &[long_stats("id", 1, 9), text.clone()],
+            &params,
+        )
+        .unwrap();
+    // Writing one column replaces its row and keeps the others.
+    store
+        .set_column_statistics(
+            "default",
+            "events",
+            None,
+            &[long_stats("id", 2, 5), decimal.clone()],
+            &params,
+        )
+        .unwrap();
+    assert_eq!(
+        store
+            .get_column_statistics("default", "events", None)
+            .unwrap(),
+        vec![long_stats("id", 2, 5), decimal, text]
+    );
+    let table_params = store.get_table("default", "events").unwrap().unwrap();
+    assert_eq!(table_params.parameters, params);
+
+    let day = vec!["2024-01-01".to_string()];
+    store
+        .set_column_statistics(
+            "default",
+            "events",
+            Some(&day),
+            &[long_stats("id", 3, 4)],
+            &params,
+        )
+        .unwrap();
+    assert_eq!(
+        store
+            .get_partitions_column_statistics("default", "events", std::slice::from_ref(&day))
+            .unwrap(),
+        vec![vec![long_stats("id", 3, 4)]]
+    );
+    let missing = vec!["2030-01-01".to_string()];
+    assert!(matches!(
+        store.get_column_statistics("default", "events", Some(&missing)),
+        Err(MetastoreError::NoSuchPartition(_))
+    ));
+    store
+        .delete_column_statistics("default", "events", None, Some(&["id".to_string()]))
+        .unwrap();
+    assert_eq!(
+        store
+            .get_column_statistics("default", "events", None)
+            .unwrap()
+            .len(),
+        2
+    );
+    // Dropping the partition drops its statistics with it.
+    store.drop_partition("default", "events", &day).unwrap();
+    store
+        .add_partitions(&[partition("events", "2024-01-01")], false)
+        .unwrap();
+    assert!(
+        store
+            .get_column_statistics("default", "events", Some(&day))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn low_and_high_of_different_kinds_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.create_table(&table("default", "events")).unwrap();
+    let mixed = ColumnStatistics {
+        low: Some(StatsValue::Long(1)),
+        high: Some(StatsValue::Double(2.0)),
+        ..ColumnStatistics::empty("id", "int")
+    };
+    assert!(matches!(
+        store.set_column_statistics("default", "events", None, &[mixed], &BTreeMap::new()),
+        Err(MetastoreError::InvalidOperation(_))
+    ));
 }
