@@ -18,6 +18,7 @@
 //! - [`analyzer`]: resolves tables and views against the catalog and plans queries.
 //! - [`optimizer`]: DataFusion's rule-based optimizers, steered by Hive's optimizer settings.
 //! - [`execution`]: table scans (text and Parquet), atomic writes, DDL, commands.
+//! - [`statistics`]: table and column statistics, gathered by ANALYZE and read by the planner.
 //! - [`cli`]: the `apiary` command: batch scripts and the REPL.
 //! - `apiary_metastore`: the catalog, in its own crate.
 
@@ -32,6 +33,7 @@ pub mod hive_text;
 pub mod optimizer;
 pub mod parser;
 pub mod qtest;
+pub mod statistics;
 pub mod types;
 
 pub use driver::{Engine, Session, StatementOutput};

@@ -263,6 +263,11 @@ impl Session {
                 repair,
                 mode,
             } => execution::partition_ddl::msck(self, &table, repair, mode),
+            S::Analyze {
+                table,
+                partition,
+                scope,
+            } => execution::analyze::analyze(self, &table, partition.as_ref(), scope).await,
             S::Describe {
                 table,
                 detail,

@@ -1,7 +1,8 @@
-//! DESCRIBE [EXTENDED | FORMATTED] table [column].
+//! DESCRIBE [EXTENDED | FORMATTED] table [PARTITION (...)] [column].
 
 use apiary_metastore::{Column, Partition, Table};
 
+use super::describe_column::column_statistics;
 use super::partition_ddl::full_values;
 use super::paths::partition_path;
 use super::results::string_table;
@@ -40,19 +41,6 @@ pub fn describe(
         .cloned()
         .collect();
     let names = ["col_name", "data_type", "comment"];
-    if let Some(column) = column {
-        let found = all_columns
-            .iter()
-            .find(|c| c.name == column)
-            .ok_or_else(|| {
-                analysis_err!(
-                    "Column {column} does not exist in {}",
-                    table.qualified_name()
-                )
-            })?;
-        let rows = column_rows(std::slice::from_ref(found));
-        return Ok(string_table(&names, padded_for(detail, rows)));
-    }
     let mut rows = Vec::new();
     if detail == DescribeDetail::Formatted {
         rows.push(row("# col_name", "data_type", "comment"));
@@ -89,6 +77,22 @@ pub fn describe(
         }
         None => None,
     };
+    if let Some(column) = column {
+        let found = all_columns
+            .iter()
+            .find(|c| c.name == column)
+            .ok_or_else(|| {
+                analysis_err!(
+                    "Column {column} does not exist in {}",
+                    table.qualified_name()
+                )
+            })?;
+        if detail == DescribeDetail::Formatted {
+            return column_statistics(session, &entry, found, partition.as_ref());
+        }
+        let rows = column_rows(std::slice::from_ref(found));
+        return Ok(string_table(&names, padded_for(detail, rows)));
+    }
     if let Some(partition) = &partition {
         match detail {
             DescribeDetail::Plain => {}

@@ -23,6 +23,7 @@ use crate::analyzer;
 use crate::driver::{Session, StatementOutput, TableEntry};
 use crate::error::Result;
 use crate::parser::{Insert, PartitionSpec, TableName};
+use crate::statistics::accuracy;
 use crate::types::HiveType;
 
 pub async fn insert(session: &mut Session, insert: Insert) -> Result<StatementOutput> {
@@ -397,7 +398,8 @@ pub fn conform_to_table(
         .build()?)
 }
 
-/// Keeps numFiles, totalSize and numRows current after a write into `dir`.
+/// Keeps numFiles, totalSize and numRows current after a write into `dir`, and marks the
+/// column statistics stale.
 pub fn update_basic_stats(
     session: &Session,
     parameters: &mut BTreeMap<String, String>,
@@ -407,14 +409,10 @@ pub fn update_basic_stats(
 ) -> Result<()> {
     parameters.insert("transient_lastDdlTime".into(), now().to_string());
     if !session.setting_bool("hive.stats.autogather") {
+        accuracy::mark_written(parameters, false);
         return Ok(());
     }
-    let files = list_data_files(dir)?;
-    parameters.insert("numFiles".into(), files.len().to_string());
-    parameters.insert(
-        "totalSize".into(),
-        files.iter().map(|f| f.size).sum::<u64>().to_string(),
-    );
+    record_file_stats(parameters, dir)?;
     let previous = if overwrite {
         Some(0)
     } else {
@@ -429,6 +427,18 @@ pub fn update_basic_stats(
         }
         None => parameters.remove("numRows"),
     };
+    accuracy::mark_written(parameters, parameters.contains_key("numRows"));
+    Ok(())
+}
+
+/// Sets numFiles and totalSize from the data files in `dir`.
+pub fn record_file_stats(parameters: &mut BTreeMap<String, String>, dir: &Path) -> Result<()> {
+    let files = list_data_files(dir)?;
+    parameters.insert("numFiles".into(), files.len().to_string());
+    parameters.insert(
+        "totalSize".into(),
+        files.iter().map(|f| f.size).sum::<u64>().to_string(),
+    );
     Ok(())
 }
 

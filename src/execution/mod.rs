@@ -2,9 +2,11 @@
 //! run as DataFusion plans over [`table_provider::HiveTableProvider`]; DDL changes the
 //! metastore and the warehouse; writes stage files and commit them atomically ([`commit`]).
 
+pub mod analyze;
 pub mod commit;
 pub mod database;
 pub mod describe;
+mod describe_column;
 pub mod dynamic_partition;
 pub mod file_scan;
 pub mod files;

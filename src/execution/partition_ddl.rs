@@ -283,6 +283,20 @@ pub fn show(
     partial: Option<&PartitionSpec>,
 ) -> Result<StatementOutput> {
     let table = partitioned(session, name)?.table;
+    let names = matching_partitions(session, &table, partial)?
+        .iter()
+        .map(|partition| partition_path(&table.partition_keys, &partition.values))
+        .collect();
+    Ok(single_column("partition", names))
+}
+
+/// The partitions of `table` with the values a partial spec gives (all of them without one),
+/// ordered by name.
+pub(crate) fn matching_partitions(
+    session: &Session,
+    table: &Table,
+    partial: Option<&PartitionSpec>,
+) -> Result<Vec<PartitionLocation>> {
     let filter: Vec<PartitionPredicate> = partial
         .into_iter()
         .flatten()
@@ -294,18 +308,18 @@ pub fn show(
             })
         })
         .collect();
-    let filter = PartitionFilter::new(&table, &filter)?;
-    let mut names = Vec::new();
+    let filter = PartitionFilter::new(table, &filter)?;
+    let mut matching = Vec::new();
     for partition in session.engine.metastore.find_partition_locations(
         &table.database,
         &table.name,
         &apiary_metastore::PartitionFilter::All,
     )? {
         if filter.matches(&partition.values)? {
-            names.push(partition_path(&table.partition_keys, &partition.values));
+            matching.push(partition);
         }
     }
-    Ok(single_column("partition", names))
+    Ok(matching)
 }
 
 /// Compares the table directory's `k=v` subdirectories with the metastore's partitions and,

@@ -78,12 +78,15 @@ pub async fn create(session: &mut Session, create: CreateTable) -> Result<Statem
     parameters.insert("transient_lastDdlTime".into(), now().to_string());
     if create.location.is_none()
         && create.as_query.is_none()
+        && create.partitioned_by.is_empty()
         && session.setting_bool("hive.stats.autogather")
     {
-        // A new managed table starts empty, with its basic statistics known.
+        // A new managed table starts empty, with its basic statistics known. A partitioned
+        // table's statistics are its partitions'.
         for key in ["numFiles", "numRows", "totalSize"] {
             parameters.insert(key.into(), "0".into());
         }
+        crate::statistics::accuracy::mark_written(&mut parameters, true);
     }
     if create.external {
         parameters.insert("EXTERNAL".into(), "TRUE".into());

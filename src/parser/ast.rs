@@ -120,6 +120,18 @@ pub enum AlterTable {
     SetLocation(String),
 }
 
+/// What `ANALYZE TABLE ... COMPUTE STATISTICS` gathers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnalyzeScope {
+    /// `NOSCAN`: file count and size, from the file listing alone.
+    NoScan,
+    /// Row count, file count and size.
+    Rows,
+    /// `FOR COLUMNS [c, ...]`: basic statistics and those of the named columns (all of them
+    /// when none is named).
+    Columns(Vec<String>),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DescribeDetail {
     Plain,
@@ -203,6 +215,13 @@ pub enum HiveStatement {
         table: TableName,
         repair: bool,
         mode: RepairMode,
+    },
+    /// `ANALYZE TABLE t [PARTITION (...)] COMPUTE STATISTICS ...`; a partition spec may leave
+    /// keys without values (all partitions with the given ones).
+    Analyze {
+        table: TableName,
+        partition: Option<PartitionSpec>,
+        scope: AnalyzeScope,
     },
     DescribeDatabase {
         name: String,

@@ -1,9 +1,10 @@
-//! SET/RESET, SHOW, DESCRIBE, LOAD DATA and INSERT.
+//! SET/RESET, SHOW, DESCRIBE, MSCK, ANALYZE, LOAD DATA and INSERT.
 
 use datafusion::sql::sqlparser::tokenizer::Token;
 
 use super::{
-    DescribeDetail, HiveParser, HiveStatement, Insert, ParseResult, RepairMode, SetCommand,
+    AnalyzeScope, DescribeDetail, HiveParser, HiveStatement, Insert, ParseResult, RepairMode,
+    SetCommand,
 };
 
 /// `SET ...` and `RESET ...` read raw text, as Hive does: everything after `=` is the value.
@@ -103,11 +104,7 @@ impl HiveParser<'_> {
         }
         if self.word("PARTITIONS") {
             let table = self.table_name()?;
-            let partial = if self.word("PARTITION") {
-                Some(self.partition_spec()?)
-            } else {
-                None
-            };
+            let partial = self.optional_partition_spec()?;
             return Ok(HiveStatement::ShowPartitions { table, partial });
         }
         Err(self.error_at(&token, format!("Not supported yet: SHOW {}", token.token)))
@@ -159,11 +156,7 @@ impl HiveParser<'_> {
             DescribeDetail::Plain
         };
         let table = self.table_name()?;
-        let partition = if self.word("PARTITION") {
-            Some(self.partition_spec()?)
-        } else {
-            None
-        };
+        let partition = self.optional_partition_spec()?;
         let column = match self.peek().token {
             Token::Word(_) => Some(self.identifier()?),
             _ => None,
@@ -203,6 +196,42 @@ impl HiveParser<'_> {
         })
     }
 
+    /// `ANALYZE TABLE t [PARTITION (...)] COMPUTE STATISTICS [NOSCAN | FOR COLUMNS [c, ...]]`
+    pub(super) fn parse_analyze(&mut self) -> ParseResult<HiveStatement> {
+        self.expect_word("ANALYZE")?;
+        self.expect_word("TABLE")?;
+        let table = self.table_name()?;
+        let partition = self.optional_partition_spec()?;
+        self.expect_word("COMPUTE")?;
+        self.expect_word("STATISTICS")?;
+        let scope = if self.word("NOSCAN") {
+            AnalyzeScope::NoScan
+        } else if self.word("FOR") {
+            self.expect_word("COLUMNS")?;
+            let mut columns = Vec::new();
+            if matches!(self.peek().token, Token::Word(_)) {
+                loop {
+                    columns.push(self.identifier()?);
+                    if !self.consume(&Token::Comma) {
+                        break;
+                    }
+                }
+            }
+            AnalyzeScope::Columns(columns)
+        } else {
+            let token = self.peek();
+            if self.word("PARTIALSCAN") || self.word("CACHE") {
+                return Err(self.not_supported(&token, "ANALYZE ... PARTIALSCAN / CACHE METADATA"));
+            }
+            AnalyzeScope::Rows
+        };
+        Ok(HiveStatement::Analyze {
+            table,
+            partition,
+            scope,
+        })
+    }
+
     pub(super) fn parse_load(&mut self) -> ParseResult<HiveStatement> {
         self.expect_word("LOAD")?;
         self.expect_word("DATA")?;
@@ -213,11 +242,7 @@ impl HiveParser<'_> {
         self.expect_word("INTO")?;
         self.expect_word("TABLE")?;
         let table = self.table_name()?;
-        let partition = if self.word("PARTITION") {
-            Some(self.partition_spec()?)
-        } else {
-            None
-        };
+        let partition = self.optional_partition_spec()?;
         if self.word("INPUTFORMAT") {
             let token = self.peek();
             return Err(self.not_supported(&token, "LOAD DATA ... INPUTFORMAT"));
@@ -251,11 +276,7 @@ impl HiveParser<'_> {
             false
         };
         let table = self.table_name()?;
-        let partition = if self.word("PARTITION") {
-            Some(self.partition_spec()?)
-        } else {
-            None
-        };
+        let partition = self.optional_partition_spec()?;
         let if_not_exists = self.words(&["IF", "NOT", "EXISTS"]);
         let mut columns = Vec::new();
         if self.peek().token == Token::LParen {

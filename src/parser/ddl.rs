@@ -417,11 +417,7 @@ impl HiveParser<'_> {
         self.expect_word("TRUNCATE")?;
         self.word("TABLE");
         let name = self.table_name()?;
-        let partition = if self.word("PARTITION") {
-            Some(self.partition_spec()?)
-        } else {
-            None
-        };
+        let partition = self.optional_partition_spec()?;
         Ok(HiveStatement::TruncateTable { name, partition })
     }
 

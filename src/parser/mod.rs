@@ -47,11 +47,18 @@ pub struct ParseError {
 }
 
 impl ParseError {
+    /// An error at `location`; the end of input has no location (line 0), and is pointed at
+    /// by [`ParseError::located_in`].
     fn at(location: Location, message: impl Into<String>) -> Self {
+        let (line, column) = if location.line == 0 {
+            (0, 0)
+        } else {
+            (location.line, location.column.max(1))
+        };
         ParseError {
             message: message.into(),
-            line: location.line.max(1),
-            column: location.column.max(1),
+            line,
+            column,
         }
     }
 
@@ -181,6 +188,7 @@ impl HiveParser<'_> {
             Keyword::INSERT => self.parse_insert(),
             Keyword::EXPLAIN => self.parse_explain(),
             Keyword::MSCK => self.parse_msck(),
+            Keyword::ANALYZE => self.parse_analyze(),
             Keyword::FROM => self.parse_from_first(),
             _ => Err(self.error_at(
                 &token,
@@ -331,6 +339,15 @@ impl HiveParser<'_> {
     }
 
     /// `PARTITION (k='v', k2)`, after the PARTITION keyword.
+    /// `[PARTITION (...)]`
+    fn optional_partition_spec(&mut self) -> ParseResult<Option<PartitionSpec>> {
+        if self.word("PARTITION") {
+            Ok(Some(self.partition_spec()?))
+        } else {
+            Ok(None)
+        }
+    }
+
     fn partition_spec(&mut self) -> ParseResult<PartitionSpec> {
         self.expect_token(&Token::LParen)?;
         let mut spec = Vec::new();
