@@ -75,6 +75,15 @@ pub trait Metastore: Send + Sync + std::fmt::Debug {
     /// Gives the partition `values` the values and storage of `renamed`, in one transaction.
     fn rename_partition(&self, values: &[String], renamed: &Partition) -> Result<()>;
 
+    /// The parameters (`numRows`, `totalSize`, ...) of several partitions, in the order asked,
+    /// read in one snapshot.
+    fn get_partitions_parameters(
+        &self,
+        database: &str,
+        table: &str,
+        partitions: &[Vec<String>],
+    ) -> Result<Vec<BTreeMap<String, String>>>;
+
     /// Stores the statistics of some columns of a table, or of one of its partitions when
     /// `partition` holds its values, and replaces the table's (or partition's) parameters with
     /// `parameters`, in one transaction. Other columns' statistics stay.

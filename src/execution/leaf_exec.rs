@@ -45,3 +45,30 @@ macro_rules! leaf_exec_methods {
 }
 
 pub(crate) use leaf_exec_methods;
+
+/// Expands, inside `impl ExecutionPlan for T`, `partition_statistics` of a table scan whose
+/// table statistics are in the field `statistics`, output columns in `projection` and row
+/// limit in `limit`.
+macro_rules! scan_statistics_method {
+    () => {
+        /// The table's estimates, projected; per output partition nothing is known.
+        fn partition_statistics(
+            &self,
+            partition: Option<usize>,
+        ) -> datafusion::error::Result<std::sync::Arc<datafusion::common::Statistics>> {
+            if partition.is_some() {
+                return Ok(std::sync::Arc::new(
+                    datafusion::common::Statistics::new_unknown(&self.schema()),
+                ));
+            }
+            let projected = self
+                .statistics
+                .as_ref()
+                .clone()
+                .project(Some(&self.projection));
+            Ok(std::sync::Arc::new(projected.with_fetch(self.limit, 0, 1)?))
+        }
+    };
+}
+
+pub(crate) use scan_statistics_method;

@@ -18,7 +18,7 @@ use orc_rust::ArrowReaderBuilder;
 use orc_rust::projection::ProjectionMask;
 
 use super::file_scan::{ScanFile, fmt_scan, scan_properties};
-use super::leaf_exec::leaf_exec_methods;
+use super::leaf_exec::{leaf_exec_methods, scan_statistics_method};
 
 #[derive(Debug)]
 pub struct OrcScanExec {
@@ -29,6 +29,8 @@ pub struct OrcScanExec {
     groups: Vec<Vec<ScanFile>>,
     limit: Option<usize>,
     properties: Arc<PlanProperties>,
+    /// Estimates for the whole table schema, before projection.
+    statistics: Arc<datafusion::common::Statistics>,
 }
 
 impl OrcScanExec {
@@ -40,6 +42,7 @@ impl OrcScanExec {
         limit: Option<usize>,
     ) -> Result<Self> {
         let (projection, properties) = scan_properties(&table_schema, projection, &groups)?;
+        let statistics = Arc::new(datafusion::common::Statistics::new_unknown(&table_schema));
         Ok(OrcScanExec {
             table_schema,
             data_columns,
@@ -47,7 +50,14 @@ impl OrcScanExec {
             groups,
             limit,
             properties,
+            statistics,
         })
+    }
+
+    /// Reports `statistics` (of the whole table schema) to the planner.
+    pub fn with_statistics(mut self, statistics: datafusion::common::Statistics) -> Self {
+        self.statistics = Arc::new(statistics);
+        self
     }
 }
 
@@ -59,6 +69,7 @@ impl DisplayAs for OrcScanExec {
 
 impl ExecutionPlan for OrcScanExec {
     leaf_exec_methods!("OrcScanExec");
+    scan_statistics_method!();
 
     fn execute(
         &self,

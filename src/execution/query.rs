@@ -116,9 +116,10 @@ async fn explain_parts(
         let explained = LogicalPlanBuilder::from(plan)
             .explain(verbose, analyze)?
             .build()?;
-        let batches = DataFrame::new(session.ctx.state(), explained)
-            .collect()
-            .await?;
+        let mut state = session.ctx.state();
+        // Each operator of the physical plan shows its estimated rows.
+        state.config_mut().options_mut().explain.show_statistics = true;
+        let batches = DataFrame::new(state, explained).collect().await?;
         for batch in batches {
             let (Some(types), Some(plans)) = (
                 batch.column(0).as_string_opt::<i32>(),

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::Session as CatalogSession;
-use datafusion::common::ScalarValue;
+use datafusion::common::{ScalarValue, Statistics};
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
@@ -35,6 +35,7 @@ use super::table_lock::ReadLocks;
 use super::text_scan::TextScanExec;
 use crate::error::ApiaryError;
 use crate::parser::BlockSample;
+use crate::statistics::table_statistics::scan_statistics;
 use crate::types::HiveType;
 
 #[derive(Debug)]
@@ -112,10 +113,14 @@ impl HiveTableProvider {
         &self,
         state: &dyn CatalogSession,
         partition_filters: &[Expr],
-    ) -> Result<Vec<(String, Vec<ScalarValue>)>> {
+    ) -> Result<Vec<ScanLocation>> {
         let to_df = |e: ApiaryError| DataFusionError::External(Box::new(e));
         if self.table.partition_keys.is_empty() {
-            return Ok(vec![(self.table.storage.location.clone(), Vec::new())]);
+            return Ok(vec![ScanLocation {
+                location: self.table.storage.location.clone(),
+                values: Vec::new(),
+                typed_values: Vec::new(),
+            }]);
         }
         let Some(metastore) = &self.metastore else {
             return Ok(Vec::new());
@@ -138,16 +143,54 @@ impl HiveTableProvider {
         selected
             .into_iter()
             .map(|p| {
-                let values = p
+                let typed_values = p
                     .values
                     .iter()
                     .zip(key_schema.fields())
                     .map(|(v, field)| partition_scalar(v, field.data_type()))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(to_df)?;
-                Ok((p.location, values))
+                Ok(ScanLocation {
+                    location: p.location,
+                    values: p.values,
+                    typed_values,
+                })
             })
             .collect()
+    }
+
+    /// Estimated statistics of a scan with `filters`: of the partitions the metastore's part
+    /// of the partition filters selects (a superset of those the scan reads), or of the table.
+    pub fn estimated_statistics(&self, filters: &[Expr]) -> Statistics {
+        if self.table.partition_keys.is_empty() {
+            return self.statistics_of(None);
+        }
+        let Some(metastore) = &self.metastore else {
+            return Statistics::new_unknown(&self.schema);
+        };
+        let partition_filters: Vec<Expr> = filters
+            .iter()
+            .filter(|f| self.is_partition_filter(f))
+            .cloned()
+            .collect();
+        let filter = metastore_filter(&partition_filters, &self.key_schema());
+        match metastore.find_partition_locations(&self.table.database, &self.table.name, &filter) {
+            Ok(found) => {
+                let values: Vec<Vec<String>> = found.into_iter().map(|p| p.values).collect();
+                self.statistics_of(Some(&values))
+            }
+            Err(_) => Statistics::new_unknown(&self.schema),
+        }
+    }
+
+    /// The metastore's statistics of the table, or of the partitions with `values`.
+    fn statistics_of(&self, partitions: Option<&[Vec<String>]>) -> Statistics {
+        scan_statistics(
+            self.metastore.as_deref(),
+            &self.table,
+            &self.schema,
+            partitions,
+        )
     }
 
     /// The schema of the partition keys alone.
@@ -166,6 +209,13 @@ impl HiveTableProvider {
     }
 }
 
+/// A directory a scan reads, with its partition values as stored and as typed values.
+struct ScanLocation {
+    location: String,
+    values: Vec<String>,
+    typed_values: Vec<ScalarValue>,
+}
+
 #[async_trait]
 impl TableProvider for HiveTableProvider {
     fn schema(&self) -> SchemaRef {
@@ -174,6 +224,11 @@ impl TableProvider for HiveTableProvider {
 
     fn table_type(&self) -> TableType {
         TableType::Base
+    }
+
+    /// The whole table's statistics; scans report those of the partitions they read.
+    fn statistics(&self) -> Option<Statistics> {
+        Some(self.estimated_statistics(&[]))
     }
 
     /// Filters on partition keys prune partitions; DataFusion still applies them to the rows.
@@ -212,15 +267,22 @@ impl TableProvider for HiveTableProvider {
             .filter(|f| self.is_partition_filter(f))
             .cloned()
             .collect();
-        for (location, values) in self.locations(state, &partition_filters)? {
-            let dir = local_path(&location);
+        let locations = self.locations(state, &partition_filters)?;
+        for scanned in &locations {
+            let dir = local_path(&scanned.location);
             for file in committed_files(&dir).map_err(to_df)? {
-                files.push((file, values.clone()));
+                files.push((file, scanned.typed_values.clone()));
             }
         }
-        if let Some(sample) = self.block_sample {
+        let statistics = if let Some(sample) = self.block_sample {
             files = block_sample(files, sample);
-        }
+            Statistics::new_unknown(&self.schema)
+        } else if self.table.partition_keys.is_empty() {
+            self.statistics_of(None)
+        } else {
+            let values: Vec<Vec<String>> = locations.into_iter().map(|l| l.values).collect();
+            self.statistics_of(Some(&values))
+        };
         if files.is_empty() {
             let projected = datafusion::common::project_schema(&self.schema, projection)?;
             return Ok(Arc::new(EmptyExec::new(projected)));
@@ -228,21 +290,27 @@ impl TableProvider for HiveTableProvider {
         let target = state.config().target_partitions().max(1);
         let group_count = target.min(files.len());
         match &self.format {
-            TableFormat::Text(serde) => Ok(Arc::new(TextScanExec::new(
-                self.schema.clone(),
-                self.data_schema.fields().len(),
-                projection,
-                scan_file_groups(files, group_count),
-                serde.clone(),
-                limit,
-            )?)),
-            TableFormat::Orc => Ok(Arc::new(OrcScanExec::new(
-                self.schema.clone(),
-                self.data_schema.fields().len(),
-                projection,
-                scan_file_groups(files, group_count),
-                limit,
-            )?)),
+            TableFormat::Text(serde) => Ok(Arc::new(
+                TextScanExec::new(
+                    self.schema.clone(),
+                    self.data_schema.fields().len(),
+                    projection,
+                    scan_file_groups(files, group_count),
+                    serde.clone(),
+                    limit,
+                )?
+                .with_statistics(statistics),
+            )),
+            TableFormat::Orc => Ok(Arc::new(
+                OrcScanExec::new(
+                    self.schema.clone(),
+                    self.data_schema.fields().len(),
+                    projection,
+                    scan_file_groups(files, group_count),
+                    limit,
+                )?
+                .with_statistics(statistics),
+            )),
             TableFormat::Parquet => {
                 let mut groups: Vec<Vec<PartitionedFile>> = vec![Vec::new(); group_count];
                 for (i, (file, values)) in files.into_iter().enumerate() {
@@ -281,6 +349,7 @@ impl TableProvider for HiveTableProvider {
                 .with_file_groups(groups.into_iter().map(FileGroup::new).collect())
                 .with_projection_indices(projection.cloned())?
                 .with_limit(limit)
+                .with_statistics(statistics)
                 .build();
                 Ok(DataSourceExec::from_data_source(config))
             }

@@ -15,7 +15,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Pla
 
 use super::file_scan::{ScanFile, fmt_scan, scan_properties};
 use super::format::TextSerde;
-use super::leaf_exec::leaf_exec_methods;
+use super::leaf_exec::{leaf_exec_methods, scan_statistics_method};
 use super::text_decode::TextDecoder;
 
 #[derive(Debug)]
@@ -28,6 +28,8 @@ pub struct TextScanExec {
     serde: TextSerde,
     limit: Option<usize>,
     properties: Arc<PlanProperties>,
+    /// Estimates for the whole table schema, before projection.
+    statistics: Arc<datafusion::common::Statistics>,
 }
 
 impl TextScanExec {
@@ -40,6 +42,7 @@ impl TextScanExec {
         limit: Option<usize>,
     ) -> Result<Self> {
         let (projection, properties) = scan_properties(&table_schema, projection, &groups)?;
+        let statistics = Arc::new(datafusion::common::Statistics::new_unknown(&table_schema));
         Ok(TextScanExec {
             table_schema,
             data_columns,
@@ -48,7 +51,14 @@ impl TextScanExec {
             serde,
             limit,
             properties,
+            statistics,
         })
+    }
+
+    /// Reports `statistics` (of the whole table schema) to the planner.
+    pub fn with_statistics(mut self, statistics: datafusion::common::Statistics) -> Self {
+        self.statistics = Arc::new(statistics);
+        self
     }
 }
 
@@ -60,6 +70,7 @@ impl DisplayAs for TextScanExec {
 
 impl ExecutionPlan for TextScanExec {
     leaf_exec_methods!("TextScanExec");
+    scan_statistics_method!();
 
     fn execute(
         &self,

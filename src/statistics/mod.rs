@@ -6,3 +6,4 @@ pub mod accuracy;
 pub mod column_builder;
 pub mod merge;
 pub mod sketch;
+pub mod table_statistics;

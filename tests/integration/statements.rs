@@ -175,6 +175,44 @@ fn explain_shows_the_plan() {
 }
 
 #[test]
+fn explain_shows_estimated_rows_from_statistics() {
+    let sandbox = Sandbox::new();
+    sandbox.sql(
+        "create table big (id int, v string) stored as parquet;
+         insert into big values (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd');
+         create table small (id int, part string) partitioned by (ds string);
+         insert into small partition (ds='x') values (1, 'p');
+         insert into small partition (ds='y') values (2, 'q'), (3, 'r');
+         analyze table big compute statistics for columns",
+    );
+    let scan_line = |out: &str, scan: &str| {
+        out.lines()
+            .find(|line| line.contains(scan))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let out = sandbox.sql("explain select * from big");
+    let scan = scan_line(&out, "DataSourceExec");
+    assert!(
+        scan.contains("Rows=Inexact(4)")
+            && scan.contains("Max=Inexact(Int32(4)) Null=Inexact(0) Distinct=Inexact(4)"),
+        "{out}"
+    );
+    // Partitions' row counts add up over the partitions the scan reads.
+    let out = sandbox.sql("explain select * from small where ds = 'y'");
+    assert!(
+        scan_line(&out, "TextScanExec").contains("Rows=Inexact(2)"),
+        "{out}"
+    );
+    let out = sandbox.sql("explain select * from small");
+    assert!(
+        scan_line(&out, "TextScanExec").contains("Rows=Inexact(3)"),
+        "{out}"
+    );
+}
+
+#[test]
 fn explain_counts_the_partitions_scanned() {
     let sandbox = Sandbox::new();
     sandbox.sql(

@@ -208,6 +208,22 @@ impl Metastore for SqliteMetastore {
     fn drop_partition(&self, database: &str, table: &str, values: &[String]) -> Result<()> {
         self.write(|tx| partitions::drop(tx, database, table, values))
     }
+    fn get_partitions_parameters(
+        &self,
+        database: &str,
+        table: &str,
+        partitions: &[Vec<String>],
+    ) -> Result<Vec<BTreeMap<String, String>>> {
+        self.read(|tx| {
+            partitions
+                .iter()
+                .map(|values| {
+                    let id = partitions::id_of(tx, database, table, values)?;
+                    storage::load_params(tx, "PARTITION_PARAMS", "PART_ID", id)
+                })
+                .collect()
+        })
+    }
     fn set_column_statistics(
         &self,
         database: &str,

@@ -471,6 +471,12 @@ fn column_statistics_of_tables_and_partitions() {
             .unwrap(),
         vec![vec![long_stats("id", 3, 4)]]
     );
+    assert_eq!(
+        store
+            .get_partitions_parameters("default", "events", std::slice::from_ref(&day))
+            .unwrap(),
+        vec![params.clone()]
+    );
     let missing = vec!["2030-01-01".to_string()];
     assert!(matches!(
         store.get_column_statistics("default", "events", Some(&missing)),
