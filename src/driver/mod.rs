@@ -190,9 +190,15 @@ impl Session {
         match statement {
             S::Query(query) => execution::query::run_query(self, &query).await,
             S::Explain {
+                cbo: true,
+                statement,
+                ..
+            } => execution::query::explain_cbo(self, *statement).await,
+            S::Explain {
                 analyze,
                 verbose,
                 statement,
+                ..
             } => execution::query::explain(self, *statement, analyze, verbose).await,
             S::Set(command) => self.run_set(command),
             S::Reset(name) => {

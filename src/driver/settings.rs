@@ -54,7 +54,7 @@ pub const KNOWN_SETTINGS: &[SettingDef] = &[
     SettingDef {
         name: "hive.stats.autogather",
         default: "true",
-        doc: "Keep numRows, numFiles and totalSize current on writes.",
+        doc: "Keep numRows, numFiles and totalSize current on writes (column statistics are marked stale either way).",
     },
     SettingDef {
         name: "hive.optimize.ppd",
@@ -64,7 +64,12 @@ pub const KNOWN_SETTINGS: &[SettingDef] = &[
     SettingDef {
         name: "hive.cbo.enable",
         default: "true",
-        doc: "Hive's cost-based planning. On, grouped variance and stddev are computed from sums of squares and avg of a DECIMAL as a DECIMAL division, as Hive's CBO plans them; joins are not reordered yet.",
+        doc: "Hive's cost-based planning. On, inner joins are reordered by cost estimated from table statistics, grouped variance and stddev are computed from sums of squares, and avg of a DECIMAL is a DECIMAL division, as Hive's CBO plans them.",
+    },
+    SettingDef {
+        name: "apiary.cbo.join.exhaustive.limit",
+        default: "10",
+        doc: "Join trees of up to this many relations are ordered by searching every order (dynamic programming); larger ones by a greedy search.",
     },
     SettingDef {
         name: "hive.auto.convert.join",

@@ -75,6 +75,27 @@ pub async fn explain(
     })
 }
 
+/// `EXPLAIN CBO query`: the optimized plan with each operator's estimated rows and each
+/// join's cost, then the total cost of the join order.
+pub async fn explain_cbo(session: &Session, statement: HiveStatement) -> Result<StatementOutput> {
+    let query = match statement {
+        HiveStatement::Query(query) => query,
+        HiveStatement::Insert(insert) => insert.query,
+        _ => {
+            return Err(ApiaryError::NotSupported(
+                "EXPLAIN CBO of statements other than queries and INSERT".into(),
+            ));
+        }
+    };
+    let plan = analyzer::plan_query(session, &query).await?;
+    let optimized = session.ctx.state().optimize(&plan)?;
+    let lines = crate::optimizer::join_order::explain::explain_cbo(&optimized);
+    Ok(super::results::string_table(
+        &["plan_type", "plan"],
+        vec![vec!["cbo_plan".to_string(), lines.join("\n")]],
+    ))
+}
+
 /// The (plan type, plan) rows of each plan the statement runs.
 async fn explain_parts(
     session: &Session,

@@ -33,6 +33,7 @@ mod distinct_key_order;
 mod hive_division;
 mod hive_round;
 mod int_literals;
+pub mod join_order;
 mod reduced_aggregates;
 mod sorted_groups;
 mod string_range_frames;
@@ -52,6 +53,7 @@ use distinct_key_order::DistinctKeyOrder;
 use hive_division::HiveDivision;
 use hive_round::HiveRound;
 use int_literals::IntLiterals;
+use join_order::JoinOrder;
 use reduced_aggregates::ReducedAggregates;
 use sorted_groups::SortedGroups;
 use string_range_frames::StringRangeFrames;
@@ -64,6 +66,7 @@ pub const OPTIMIZER_SETTINGS: &[&str] = &[
     "hive.cbo.enable",
     "hive.auto.convert.join",
     "hive.auto.convert.join.noconditionaltask.size",
+    "apiary.cbo.join.exhaustive.limit",
 ];
 
 /// The name of DataFusion's predicate pushdown rule.
@@ -72,11 +75,20 @@ const PUSH_DOWN_FILTER: &str = "push_down_filter";
 /// A session state running DataFusion's features with the optimizer as `settings` ask.
 pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionState {
     let predicate_pushdown = settings.get_bool("hive.optimize.ppd");
-    let rules: Vec<Arc<dyn OptimizerRule + Send + Sync>> = Optimizer::new()
+    let mut rules: Vec<Arc<dyn OptimizerRule + Send + Sync>> = Optimizer::new()
         .rules
         .into_iter()
         .filter(|rule| predicate_pushdown || rule.name() != PUSH_DOWN_FILTER)
         .collect();
+    // The join order is chosen last, once filters sit on the scans they filter and join
+    // predicates have become equi-join keys.
+    if settings.get_bool("hive.cbo.enable") {
+        let exhaustive_limit = settings
+            .get("apiary.cbo.join.exhaustive.limit")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(10);
+        rules.push(Arc::new(JoinOrder { exhaustive_limit }));
+    }
 
     let optimizer = &mut config.options_mut().optimizer;
     if settings.get_bool("hive.auto.convert.join") {

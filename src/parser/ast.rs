@@ -164,6 +164,8 @@ pub enum HiveStatement {
     Explain {
         analyze: bool,
         verbose: bool,
+        /// `EXPLAIN CBO`: the cost-based plan, with estimated rows and the join order's cost.
+        cbo: bool,
         statement: Box<HiveStatement>,
     },
     CreateDatabase {

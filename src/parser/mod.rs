@@ -205,11 +205,14 @@ impl HiveParser<'_> {
         self.next();
         let mut analyze = false;
         let mut verbose = false;
+        let mut cbo = false;
         loop {
             if self.keyword(Keyword::ANALYZE) {
                 analyze = true;
             } else if self.keyword(Keyword::EXTENDED) || self.keyword(Keyword::VERBOSE) {
                 verbose = true;
+            } else if self.word("CBO") {
+                cbo = true;
             } else if self.keyword(Keyword::FORMATTED) {
                 // Hive's JSON form: the plain plan is shown instead.
             } else {
@@ -229,6 +232,7 @@ impl HiveParser<'_> {
         Ok(HiveStatement::Explain {
             analyze,
             verbose,
+            cbo,
             statement: Box::new(statement),
         })
     }
