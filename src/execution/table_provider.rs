@@ -9,16 +9,20 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::Session as CatalogSession;
-use datafusion::common::{ScalarValue, Statistics};
+use datafusion::common::stats::Precision;
+use datafusion::common::{ColumnStatistics, ScalarValue, Statistics};
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
+use datafusion::datasource::physical_plan::parquet::metadata::DFParquetMetadata;
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::cache::cache_manager::FileMetadataCache;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::object_store::{ObjectMeta, ObjectStore};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 
@@ -325,6 +329,22 @@ impl TableProvider for HiveTableProvider {
                 // as DataFusion's own Parquet tables cache them.
                 let runtime = state.runtime_env();
                 let store = runtime.object_store(ObjectStoreUrl::local_filesystem())?;
+                let statistics = if statistics.num_rows == Precision::Absent {
+                    // The metastore has no row count: the footers have one.
+                    let files = groups.iter().flatten().map(|f| &f.object_meta);
+                    let cache = runtime.cache_manager.get_file_metadata_cache();
+                    footer_statistics(
+                        store.as_ref(),
+                        cache,
+                        files,
+                        &self.schema,
+                        &self.data_schema,
+                    )
+                    .await
+                    .unwrap_or(statistics)
+                } else {
+                    statistics
+                };
                 let footers = CachedParquetFileReaderFactory::new(
                     store,
                     runtime.cache_manager.get_file_metadata_cache(),
@@ -355,6 +375,29 @@ impl TableProvider for HiveTableProvider {
             }
         }
     }
+}
+
+/// The statistics of Parquet files from their footers (read through, and kept in, the
+/// footer cache), with the partition keys' unknown: a table's whole schema, as estimates.
+async fn footer_statistics(
+    store: &dyn ObjectStore,
+    cache: Arc<FileMetadataCache>,
+    files: impl Iterator<Item = &ObjectMeta>,
+    schema: &SchemaRef,
+    data_schema: &SchemaRef,
+) -> Result<Statistics> {
+    let mut per_file = Vec::new();
+    for file in files {
+        let footer =
+            DFParquetMetadata::new(store, file).with_file_metadata_cache(Some(cache.clone()));
+        per_file.push(footer.fetch_statistics(data_schema).await?);
+    }
+    let mut merged = Statistics::try_merge_iter(per_file.iter(), data_schema)?;
+    let keys = schema.fields().len() - data_schema.fields().len();
+    merged
+        .column_statistics
+        .extend((0..keys).map(|_| ColumnStatistics::new_unknown()));
+    Ok(merged.to_inexact())
 }
 
 /// The first files whose sizes add up to the sample's share, at least one, as Hive's block

@@ -210,6 +210,17 @@ fn explain_shows_estimated_rows_from_statistics() {
         scan_line(&out, "TextScanExec").contains("Rows=Inexact(3)"),
         "{out}"
     );
+    // Without statistics in the metastore, a Parquet table's come from its files' footers.
+    sandbox.sql(&format!(
+        "create external table outside (id int, v string) stored as parquet location '{}'",
+        sandbox.warehouse().join("big").display()
+    ));
+    let out = sandbox.sql("explain select * from outside");
+    let scan = scan_line(&out, "DataSourceExec");
+    assert!(
+        scan.contains("Rows=Inexact(4)") && scan.contains("Max=Inexact(Int32(4))"),
+        "{out}"
+    );
 }
 
 #[test]
