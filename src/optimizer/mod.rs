@@ -8,6 +8,8 @@
 //! - `distinct_key_order`: beside a DISTINCT aggregate, order-sensitive aggregates see rows
 //!   in the distinct argument's order, as Hive's reducer does.
 //! - `int_literals`: an integer literal that fits an INT is one, as Hive types it.
+//! - `join_order` (a logical optimizer rule, run after DataFusion's): the cost-based join
+//!   order, with its cardinality estimates, search and `EXPLAIN CBO` rendering.
 //! - `hive_division`: dividing by zero gives NULL.
 //! - `hive_round`: `round` of a DOUBLE rounds Java's printed digits half up.
 //! - `reduced_aggregates`: with `hive.cbo.enable`, grouped variances and deviations are
@@ -19,9 +21,9 @@
 //! Hive settings and what they change:
 //! - `hive.optimize.ppd` (default true): predicate pushdown. Off, DataFusion's
 //!   `push_down_filter` rule does not run, so filters stay where the query wrote them.
-//! - `hive.cbo.enable` (default true): Hive's cost-based planner. On, grouped variances and
-//!   DECIMAL averages are planned from sums, as Hive's CBO plans them. (Join reordering is not
-//!   done yet.)
+//! - `hive.cbo.enable` (default true): Hive's cost-based planner. On, trees of inner joins are
+//!   reordered by estimated cost (`join_order`, with `apiary.cbo.join.exhaustive.limit`), and
+//!   grouped variances and DECIMAL averages are planned from sums, as Hive's CBO plans them.
 //! - `hive.auto.convert.join` (default true) with `hive.auto.convert.join.noconditionaltask.size`
 //!   (bytes, default 10000000): Hive turns a join whose small side fits the size into a map
 //!   join (the small side broadcast to every task). DataFusion's equivalent is a hash join that
