@@ -15,8 +15,10 @@ use super::{HiveParser, HiveStatement, InsertSource, ParseError, ParseResult};
 impl HiveParser<'_> {
     /// A statement starting with `WITH`: a query, or a FROM-first statement after its CTEs.
     pub(super) fn parse_with(&mut self) -> ParseResult<HiveStatement> {
-        let start = self.parser.index();
         self.expect_word("WITH")?;
+        // Rewinding stops at WITH itself: comments before it are tokens too, and stepping
+        // back over them would run off the start of the token stream.
+        let with_index = self.parser.index().saturating_sub(1);
         let recursive = self.keyword(Keyword::RECURSIVE);
         let mut ctes = self
             .parser
@@ -25,7 +27,7 @@ impl HiveParser<'_> {
         // sqlparser reads `FROM name` after the last CTE (its FROM-first form); a FROM clause
         // followed by INSERT or SELECT is read again here, whole.
         if ctes.last_mut().and_then(|cte| cte.from.take()).is_none() {
-            while self.parser.index() > start {
+            while self.parser.index() > with_index {
                 self.parser.prev_token();
             }
             return self.parse_query_statement();

@@ -214,3 +214,12 @@ fn multi_insert_branches_share_the_from_clause() {
     }
     assert!(inserts[0].query.to_string().ends_with("WHERE s.v > 1"));
 }
+
+#[test]
+fn a_with_query_after_a_comment_parses() {
+    let statement = parse("-- a note\n/* and another */ with r as (select 1 as a) select a from r");
+    assert!(
+        matches!(statement, HiveStatement::Query(_)),
+        "{statement:?}"
+    );
+}

@@ -1,0 +1,10 @@
+-- Statistics of the TPC-H tables for the cost-based optimizer.
+use tpch;
+analyze table nation compute statistics for columns;
+analyze table region compute statistics for columns;
+analyze table part compute statistics for columns;
+analyze table supplier compute statistics for columns;
+analyze table partsupp compute statistics for columns;
+analyze table customer compute statistics for columns;
+analyze table orders compute statistics for columns;
+analyze table lineitem compute statistics for columns;
