@@ -345,3 +345,5 @@ fn conjunction(predicates: impl IntoIterator<Item = Expr>) -> Option<Expr> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tpch_tests;

@@ -20,9 +20,9 @@ use crate::optimizer::session_state;
 
 /// A table that has statistics and no rows.
 #[derive(Debug)]
-struct StatsTable {
-    schema: SchemaRef,
-    statistics: Statistics,
+pub(super) struct StatsTable {
+    pub schema: SchemaRef,
+    pub statistics: Statistics,
 }
 
 #[async_trait]
@@ -104,7 +104,7 @@ async fn optimized(ctx: &SessionContext, sql: &str) -> LogicalPlan {
 }
 
 /// The joins of a plan as a nested expression of table names, left (build) side first.
-fn join_order(plan: &LogicalPlan) -> String {
+pub(super) fn join_order(plan: &LogicalPlan) -> String {
     match plan {
         LogicalPlan::Join(join) => {
             format!("({} ⋈ {})", join_order(&join.left), join_order(&join.right))
