@@ -224,6 +224,45 @@ fn explain_shows_estimated_rows_from_statistics() {
 }
 
 #[test]
+fn explain_shows_the_rule_based_optimizations() {
+    let sandbox = Sandbox::new();
+    sandbox.sql(
+        "create table facts (a int, b string, v double) stored as parquet;
+         insert into facts values (1, 'x', 1.5), (5, 'y', 2.5), (9, 'z', 3.5)",
+    );
+    let out = sandbox.sql("explain select v from facts where a = 5 and 1 = 1 limit 2");
+    let logical: Vec<&str> = out
+        .lines()
+        .take_while(|l| !l.starts_with("physical_plan"))
+        .collect();
+    // Constant folding: `1 = 1` is gone; column pruning: the scan reads a and v only.
+    assert!(
+        logical
+            .iter()
+            .any(|l| l.trim_start() == "Filter: facts.a = Int32(5)"),
+        "{out}"
+    );
+    assert!(
+        logical
+            .iter()
+            .any(|l| l.contains("TableScan: facts projection=[a, v]")),
+        "{out}"
+    );
+    let scan = out
+        .lines()
+        .find(|l| l.contains("DataSourceExec"))
+        .unwrap_or_default();
+    // Predicate pushdown into the Parquet scan, where row groups and pages are pruned by
+    // their statistics.
+    assert!(
+        scan.contains("predicate=a@0 = 5") && scan.contains("pruning_predicate="),
+        "{out}"
+    );
+    // Limit pushdown: the limit reaches the filter above the scan.
+    assert!(out.contains("fetch=2"), "{out}");
+}
+
+#[test]
 fn explain_counts_the_partitions_scanned() {
     let sandbox = Sandbox::new();
     sandbox.sql(

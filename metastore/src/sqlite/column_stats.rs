@@ -2,6 +2,8 @@
 //! is keyed by its owner's id and the column name; writing a column's statistics replaces
 //! that row and leaves the other columns' rows alone.
 
+use std::collections::HashMap;
+
 use rusqlite::types::Value;
 use rusqlite::{Row, Transaction, params};
 
@@ -67,6 +69,25 @@ pub(super) fn read(tx: &Transaction<'_>, owner: Owner) -> Result<Vec<ColumnStati
     ))?;
     let rows = statement.query_map([id], from_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The statistics of every partition of table `tbl_id`, by partition id, in one query.
+pub(super) fn read_all_partitions(
+    tx: &Transaction<'_>,
+    tbl_id: i64,
+) -> Result<HashMap<i64, Vec<ColumnStatistics>>> {
+    let mut statement = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS}, PART_ID FROM PART_COL_STATS
+         WHERE PART_ID IN (SELECT PART_ID FROM PARTITIONS WHERE TBL_ID = ?1)
+         ORDER BY PART_ID, COLUMN_NAME"
+    ))?;
+    let rows = statement.query_map([tbl_id], |row| Ok((row.get::<_, i64>(16)?, from_row(row)?)))?;
+    let mut all: HashMap<i64, Vec<ColumnStatistics>> = HashMap::new();
+    for row in rows {
+        let (part_id, stats) = row?;
+        all.entry(part_id).or_default().push(stats);
+    }
+    Ok(all)
 }
 
 /// Forgets the statistics of the named columns, or of every column when `columns` is `None`.

@@ -215,13 +215,19 @@ impl Metastore for SqliteMetastore {
         partitions: &[Vec<String>],
     ) -> Result<Vec<BTreeMap<String, String>>> {
         self.read(|tx| {
-            partitions
+            let ids = partitions::ids_of(tx, database, table, partitions)?;
+            if ids.len() <= partitions::BULK_LOOKUP {
+                return ids
+                    .into_iter()
+                    .map(|id| storage::load_params(tx, "PARTITION_PARAMS", "PART_ID", id))
+                    .collect();
+            }
+            let (tbl_id, _) = tables::id_of(tx, database, table)?;
+            let all = storage::load_all_partition_params(tx, tbl_id)?;
+            Ok(ids
                 .iter()
-                .map(|values| {
-                    let id = partitions::id_of(tx, database, table, values)?;
-                    storage::load_params(tx, "PARTITION_PARAMS", "PART_ID", id)
-                })
-                .collect()
+                .map(|id| all.get(id).cloned().unwrap_or_default())
+                .collect())
         })
     }
     fn set_column_statistics(
@@ -262,13 +268,19 @@ impl Metastore for SqliteMetastore {
         partitions: &[Vec<String>],
     ) -> Result<Vec<Vec<ColumnStatistics>>> {
         self.read(|tx| {
-            partitions
+            let ids = partitions::ids_of(tx, database, table, partitions)?;
+            if ids.len() <= partitions::BULK_LOOKUP {
+                return ids
+                    .into_iter()
+                    .map(|id| column_stats::read(tx, Owner::Partition(id)))
+                    .collect();
+            }
+            let (tbl_id, _) = tables::id_of(tx, database, table)?;
+            let all = column_stats::read_all_partitions(tx, tbl_id)?;
+            Ok(ids
                 .iter()
-                .map(|values| {
-                    let id = partitions::id_of(tx, database, table, values)?;
-                    column_stats::read(tx, Owner::Partition(id))
-                })
-                .collect()
+                .map(|id| all.get(id).cloned().unwrap_or_default())
+                .collect())
         })
     }
     fn delete_column_statistics(

@@ -52,6 +52,41 @@ pub(super) fn id_of(
     Ok(part_id)
 }
 
+/// Past this many partitions, a lookup reads the whole table's partitions in one query
+/// instead of one query per partition.
+pub(super) const BULK_LOOKUP: usize = 32;
+
+/// The ids of the partitions of `database.table` with `values`, in the order given.
+pub(super) fn ids_of(
+    tx: &Transaction<'_>,
+    database: &str,
+    table: &str,
+    partitions: &[Vec<String>],
+) -> Result<Vec<i64>> {
+    if partitions.len() <= BULK_LOOKUP {
+        return partitions
+            .iter()
+            .map(|values| id_of(tx, database, table, values))
+            .collect();
+    }
+    let (tbl_id, _) = super::tables::id_of(tx, database, table)?;
+    let keys = load_partition_keys(tx, tbl_id)?;
+    let mut statement =
+        tx.prepare_cached("SELECT PART_NAME, PART_ID FROM PARTITIONS WHERE TBL_ID = ?1")?;
+    let ids: std::collections::HashMap<String, i64> = statement
+        .query_map([tbl_id], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    partitions
+        .iter()
+        .map(|values| {
+            let name = checked_name(&keys, values)?;
+            ids.get(&name)
+                .copied()
+                .ok_or(MetastoreError::NoSuchPartition(name))
+        })
+        .collect()
+}
+
 pub(super) fn add(
     tx: &Transaction<'_>,
     partitions: &[Partition],

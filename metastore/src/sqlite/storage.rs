@@ -121,6 +121,31 @@ pub(super) fn insert_params(
     Ok(())
 }
 
+/// The parameters of every partition of table `tbl_id`, by partition id, in one query.
+pub(super) fn load_all_partition_params(
+    tx: &Transaction<'_>,
+    tbl_id: i64,
+) -> Result<std::collections::HashMap<i64, BTreeMap<String, String>>> {
+    let mut statement = tx.prepare_cached(
+        "SELECT PP.PART_ID, PP.PARAM_KEY, PP.PARAM_VALUE
+         FROM PARTITION_PARAMS PP JOIN PARTITIONS P ON P.PART_ID = PP.PART_ID
+         WHERE P.TBL_ID = ?1",
+    )?;
+    let rows = statement.query_map([tbl_id], |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, Option<String>>(2)?.unwrap_or_default(),
+        ))
+    })?;
+    let mut all: std::collections::HashMap<i64, BTreeMap<String, String>> = Default::default();
+    for row in rows {
+        let (part_id, key, value) = row?;
+        all.entry(part_id).or_default().insert(key, value);
+    }
+    Ok(all)
+}
+
 pub(super) fn load_params(
     tx: &Transaction<'_>,
     table: &str,

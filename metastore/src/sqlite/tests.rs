@@ -520,3 +520,47 @@ fn low_and_high_of_different_kinds_are_refused() {
         Err(MetastoreError::InvalidOperation(_))
     ));
 }
+
+#[test]
+fn many_partitions_statistics_are_read_in_bulk_in_the_order_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    store.create_table(&table("default", "events")).unwrap();
+    let days: Vec<String> = (0..50).map(|d| format!("2024-01-{d:02}")).collect();
+    let partitions: Vec<Partition> = days.iter().map(|d| partition("events", d)).collect();
+    store.add_partitions(&partitions, false).unwrap();
+    for (i, day) in days.iter().enumerate().step_by(7) {
+        let params = BTreeMap::from([("numRows".to_string(), i.to_string())]);
+        store
+            .set_column_statistics(
+                "default",
+                "events",
+                Some(std::slice::from_ref(day)),
+                &[long_stats("id", 0, i as i64)],
+                &params,
+            )
+            .unwrap();
+    }
+    let asked: Vec<Vec<String>> = days.iter().rev().map(|d| vec![d.clone()]).collect();
+    let params = store
+        .get_partitions_parameters("default", "events", &asked)
+        .unwrap();
+    let stats = store
+        .get_partitions_column_statistics("default", "events", &asked)
+        .unwrap();
+    assert_eq!(params.len(), 50);
+    for (k, day_index) in (0..50).rev().enumerate() {
+        if day_index % 7 == 0 {
+            assert_eq!(params[k]["numRows"], day_index.to_string());
+            assert_eq!(stats[k], vec![long_stats("id", 0, day_index as i64)]);
+        } else {
+            assert_eq!(params[k]["numRows"], "3");
+            assert!(stats[k].is_empty());
+        }
+    }
+    let missing: Vec<Vec<String>> = (0..40).map(|d| vec![format!("1999-{d}")]).collect();
+    assert!(matches!(
+        store.get_partitions_parameters("default", "events", &missing),
+        Err(MetastoreError::NoSuchPartition(_))
+    ));
+}
