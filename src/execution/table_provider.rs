@@ -23,6 +23,7 @@ use datafusion::execution::cache::cache_manager::FileMetadataCache;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::object_store::{ObjectMeta, ObjectStore};
+use datafusion::parquet::file::metadata::ParquetMetaDataReader;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 
@@ -167,7 +168,9 @@ impl HiveTableProvider {
     /// of the partition filters selects (a superset of those the scan reads), or of the table.
     pub fn estimated_statistics(&self, filters: &[Expr]) -> Statistics {
         if self.table.partition_keys.is_empty() {
-            return self.statistics_of(None);
+            let statistics = self.statistics_of(None);
+            let location = [self.table.storage.location.as_str()];
+            return self.or_from_footers(statistics, &location);
         }
         let Some(metastore) = &self.metastore else {
             return Statistics::new_unknown(&self.schema);
@@ -180,11 +183,45 @@ impl HiveTableProvider {
         let filter = metastore_filter(&partition_filters, &self.key_schema());
         match metastore.find_partition_locations(&self.table.database, &self.table.name, &filter) {
             Ok(found) => {
-                let values: Vec<Vec<String>> = found.into_iter().map(|p| p.values).collect();
-                self.statistics_of(Some(&values))
+                let values: Vec<Vec<String>> = found.iter().map(|p| p.values.clone()).collect();
+                let statistics = self.statistics_of(Some(&values));
+                let locations: Vec<&str> = found.iter().map(|p| p.location.as_str()).collect();
+                self.or_from_footers(statistics, &locations)
             }
             Err(_) => Statistics::new_unknown(&self.schema),
         }
+    }
+
+    /// `statistics`, or for a Parquet table the metastore has no row count of, the
+    /// statistics in the footers of the files in `locations`, read directly: planning has no
+    /// asynchronous reads, and the files are local.
+    fn or_from_footers(&self, statistics: Statistics, locations: &[&str]) -> Statistics {
+        if statistics.num_rows != Precision::Absent || !matches!(self.format, TableFormat::Parquet)
+        {
+            return statistics;
+        }
+        let mut per_file = Vec::new();
+        for location in locations {
+            let Ok(files) = committed_files(&local_path(location)) else {
+                return statistics;
+            };
+            for file in files {
+                let footer = std::fs::File::open(&file.path)
+                    .ok()
+                    .and_then(|f| ParquetMetaDataReader::new().parse_and_finish(&f).ok());
+                let Some(footer) = footer else {
+                    return statistics;
+                };
+                match DFParquetMetadata::statistics_from_parquet_metadata(
+                    &footer,
+                    &self.data_schema,
+                ) {
+                    Ok(file_statistics) => per_file.push(file_statistics),
+                    Err(_) => return statistics,
+                }
+            }
+        }
+        with_unknown_keys(per_file, &self.schema, &self.data_schema).unwrap_or(statistics)
     }
 
     /// The metastore's statistics of the table, or of the partitions with `values`.
@@ -392,6 +429,16 @@ async fn footer_statistics(
             DFParquetMetadata::new(store, file).with_file_metadata_cache(Some(cache.clone()));
         per_file.push(footer.fetch_statistics(data_schema).await?);
     }
+    with_unknown_keys(per_file, schema, data_schema)
+}
+
+/// Files' statistics merged, as estimates of the table's whole schema: the partition keys,
+/// which the files do not hold, unknown.
+fn with_unknown_keys(
+    per_file: Vec<Statistics>,
+    schema: &SchemaRef,
+    data_schema: &SchemaRef,
+) -> Result<Statistics> {
     let mut merged = Statistics::try_merge_iter(per_file.iter(), data_schema)?;
     let keys = schema.fields().len() - data_schema.fields().len();
     merged

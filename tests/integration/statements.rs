@@ -221,6 +221,18 @@ fn explain_shows_estimated_rows_from_statistics() {
         scan.contains("Rows=Inexact(4)") && scan.contains("Max=Inexact(Int32(4))"),
         "{out}"
     );
+    // The cost-based join order reads the footers too.
+    let out = sandbox.sql(
+        "explain cbo select * from outside o join big b on o.id = b.id join small s on s.id = b.id",
+    );
+    assert!(
+        out.contains("TableScan: outside") && !out.contains("rows=unknown"),
+        "{out}"
+    );
+    assert!(
+        out.contains("join cost (rows of all join results):"),
+        "{out}"
+    );
 }
 
 #[test]
