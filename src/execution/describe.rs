@@ -114,9 +114,32 @@ pub fn describe(
             rows.push(row("", "", ""));
             rows.push(row("Detailed Table Information", &format!("{table:?}"), ""));
         }
-        DescribeDetail::Formatted => rows.extend(formatted_details(table, entry.temporary)),
+        DescribeDetail::Formatted => {
+            let mut shown = table.clone();
+            if !table.partition_keys.is_empty() && !entry.temporary {
+                shown.parameters.extend(partitions_totals(session, table)?);
+            }
+            rows.extend(formatted_details(&shown, entry.temporary))
+        }
     }
     Ok(string_table(&names, padded_for(detail, rows)))
+}
+
+/// A partitioned table's basic statistics, as Hive 3 shows them: the sums over its
+/// partitions, and their number. A sum is left out when some partition lacks the figure.
+fn partitions_totals(session: &Session, table: &Table) -> Result<Vec<(String, String)>> {
+    let metastore = &session.engine.metastore;
+    let partitions = metastore.list_partitions(&table.database, &table.name)?;
+    let mut totals = vec![("numPartitions".to_string(), partitions.len().to_string())];
+    for key in ["numFiles", "numRows", "totalSize"] {
+        let sum = partitions.iter().try_fold(0u64, |total, p| {
+            Some(total + p.parameters.get(key)?.parse::<u64>().ok()?)
+        });
+        if let Some(sum) = sum {
+            totals.push((key.to_string(), sum.to_string()));
+        }
+    }
+    Ok(totals)
 }
 
 /// Plain DESCRIBE prints as the Hive CLI does: every field padded to 20 characters, the

@@ -408,6 +408,12 @@ fn describe_formatted_partition_shows_its_location_and_statistics() {
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }
+    // The table's own statistics are its partitions' summed, as Hive 3 shows them.
+    sandbox.sql("insert into t partition (dt='y') values (3)");
+    let out = sandbox.sql("describe formatted t");
+    for expected in ["\tnumPartitions\t2", "\tnumRows\t3", "\tnumFiles\t2"] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
 }
 
 #[test]
