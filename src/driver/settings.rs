@@ -69,7 +69,7 @@ pub const KNOWN_SETTINGS: &[SettingDef] = &[
     SettingDef {
         name: "apiary.cbo.join.exhaustive.limit",
         default: "10",
-        doc: "Join trees of up to this many relations are ordered by searching every order (dynamic programming); larger ones by a greedy search.",
+        doc: "Join trees of up to this many relations (14 at most) are ordered by searching every order (dynamic programming); larger ones by a greedy search.",
     },
     SettingDef {
         name: "hive.auto.convert.join",

@@ -28,6 +28,9 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 use cardinality::{Estimate, estimate, join_rows};
 use search::{Edge, JoinGraph, JoinTree, choose};
 
+/// The most relations one join tree may have to be reordered.
+const MAX_RELATIONS: usize = 64;
+
 /// Reorders trees of inner joins by estimated cost; see the module documentation.
 #[derive(Debug)]
 pub struct JoinOrder {
@@ -72,7 +75,8 @@ impl JoinOrder {
             written: JoinTree::Leaf(0),
         };
         group.written = collect(&node, &mut group);
-        if group.leaves.len() < 3 {
+        // Relation sets are 64-bit masks; a larger join keeps its written order.
+        if group.leaves.len() < 3 || group.leaves.len() > MAX_RELATIONS {
             return Ok(Transformed::no(node));
         }
         // Join trees inside the relations (derived tables, subqueries) are ordered first.
