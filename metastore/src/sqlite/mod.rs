@@ -12,7 +12,7 @@ mod partitions;
 mod storage;
 mod tables;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -215,19 +215,13 @@ impl Metastore for SqliteMetastore {
         partitions: &[Vec<String>],
     ) -> Result<Vec<BTreeMap<String, String>>> {
         self.read(|tx| {
-            let ids = partitions::ids_of(tx, database, table, partitions)?;
-            if ids.len() <= partitions::BULK_LOOKUP {
-                return ids
-                    .into_iter()
-                    .map(|id| storage::load_params(tx, "PARTITION_PARAMS", "PART_ID", id))
-                    .collect();
-            }
-            let (tbl_id, _) = tables::id_of(tx, database, table)?;
-            let all = storage::load_all_partition_params(tx, tbl_id)?;
-            Ok(ids
-                .iter()
-                .map(|id| all.get(id).cloned().unwrap_or_default())
-                .collect())
+            per_partition(
+                tx,
+                (database, table),
+                partitions,
+                |id| storage::load_params(tx, "PARTITION_PARAMS", "PART_ID", id),
+                |tbl_id| storage::load_all_partition_params(tx, tbl_id),
+            )
         })
     }
     fn set_column_statistics(
@@ -268,19 +262,13 @@ impl Metastore for SqliteMetastore {
         partitions: &[Vec<String>],
     ) -> Result<Vec<Vec<ColumnStatistics>>> {
         self.read(|tx| {
-            let ids = partitions::ids_of(tx, database, table, partitions)?;
-            if ids.len() <= partitions::BULK_LOOKUP {
-                return ids
-                    .into_iter()
-                    .map(|id| column_stats::read(tx, Owner::Partition(id)))
-                    .collect();
-            }
-            let (tbl_id, _) = tables::id_of(tx, database, table)?;
-            let all = column_stats::read_all_partitions(tx, tbl_id)?;
-            Ok(ids
-                .iter()
-                .map(|id| all.get(id).cloned().unwrap_or_default())
-                .collect())
+            per_partition(
+                tx,
+                (database, table),
+                partitions,
+                |id| column_stats::read(tx, Owner::Partition(id)),
+                |tbl_id| column_stats::read_all_partitions(tx, tbl_id),
+            )
         })
     }
     fn delete_column_statistics(
@@ -294,6 +282,28 @@ impl Metastore for SqliteMetastore {
             column_stats::delete(tx, owner_of(tx, database, table, partition)?, columns)
         })
     }
+}
+
+/// Something of each of `partitions`, in the order asked: read one partition at a time with
+/// `one` (by partition id), or, past a few partitions, for the whole table at once with `all`
+/// (by table id, keyed by partition id; a partition it has nothing for gets the default).
+fn per_partition<T: Clone + Default>(
+    tx: &Transaction<'_>,
+    (database, table): (&str, &str),
+    partitions: &[Vec<String>],
+    one: impl Fn(i64) -> Result<T>,
+    all: impl Fn(i64) -> Result<HashMap<i64, T>>,
+) -> Result<Vec<T>> {
+    let ids = partitions::ids_of(tx, database, table, partitions)?;
+    if ids.len() <= partitions::BULK_LOOKUP {
+        return ids.into_iter().map(one).collect();
+    }
+    let (tbl_id, _) = tables::id_of(tx, database, table)?;
+    let found = all(tbl_id)?;
+    Ok(ids
+        .iter()
+        .map(|id| found.get(id).cloned().unwrap_or_default())
+        .collect())
 }
 
 /// Whose statistics: the table's, or one of its partitions'.
