@@ -25,7 +25,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 
-use cardinality::{Estimate, estimate, join_rows};
+use cardinality::{Estimate, KeySide, estimate, join_rows};
 use search::{Edge, JoinGraph, JoinTree, choose};
 
 /// The most relations one join tree may have to be reordered.
@@ -115,8 +115,8 @@ impl JoinOrder {
     }
 }
 
-/// The distinct counts of the two sides of a join key, where known.
-type KeyDistinct = (Option<f64>, Option<f64>);
+/// The two sides of one join key.
+type JoinKey = (KeySide, KeySide);
 
 /// The search's view of a join group: rows of each relation, selectivity of each joined pair.
 pub(crate) struct Graph {
@@ -129,19 +129,21 @@ impl Graph {
         let estimates: Vec<Estimate> = group.leaves.iter().map(estimate).collect();
         let rows: Vec<f64> = estimates.iter().map(|e| e.rows).collect::<Option<_>>()?;
         // The key pairs between each two relations.
-        let mut pairs: Vec<((usize, usize), Vec<KeyDistinct>)> = Vec::new();
+        let mut pairs: Vec<((usize, usize), Vec<JoinKey>)> = Vec::new();
         for predicate in &group.predicates {
             let Some((a, left, b, right)) = equi_sides(predicate, &group.leaves) else {
                 continue;
             };
-            let distinct = |leaf: usize, side: &Expr| {
+            let key_side = |leaf: usize, side: &Expr| {
                 let Expr::Column(column) = side else {
-                    return None;
+                    return KeySide::default();
                 };
-                let index = group.leaves[leaf].schema().index_of_column(column).ok()?;
-                estimates[leaf].distinct(index)
+                match group.leaves[leaf].schema().index_of_column(column) {
+                    Ok(index) => estimates[leaf].key_side(index),
+                    Err(_) => KeySide::default(),
+                }
             };
-            let key = (distinct(a, left), distinct(b, right));
+            let key = (key_side(a, left), key_side(b, right));
             let (pair, key) = if a < b {
                 ((a, b), key)
             } else {

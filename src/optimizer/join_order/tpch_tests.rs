@@ -208,7 +208,7 @@ async fn q5_starts_from_the_regions_suppliers() {
 }
 
 #[tokio::test]
-async fn q9_joins_orders_last() {
+async fn q9_joins_the_green_parts_to_lineitem_before_partsupp() {
     let order = chosen_order(
         "select n_name, date_part('year', o_orderdate), sum(l_extendedprice * (1 - l_discount) - ps_supplycost * l_quantity)
          from lineitem, orders, partsupp, part, supplier, nation
@@ -220,7 +220,7 @@ async fn q9_joins_orders_last() {
     .await;
     assert_eq!(
         order,
-        "(((nation ⋈ supplier) ⋈ (part ⋈ (partsupp ⋈ lineitem))) ⋈ orders)"
+        "((nation ⋈ supplier) ⋈ (orders ⋈ (partsupp ⋈ (part ⋈ lineitem))))"
     );
 }
 
