@@ -100,7 +100,7 @@ class Apiary:
         stdout, times = self.run(settings + [query] * (runs + 1))
         # The answer of one run: the output lines divided by the number of runs.
         lines = stdout.strip().splitlines()
-        answer = lines[: len(lines) // (runs + 1)] if lines else []
+        answer = [tuple(line.split("\t")) for line in lines[: len(lines) // (runs + 1)]]
         return statistics.median(times[-runs:]), answer
 
 
@@ -112,24 +112,22 @@ def geomean(values: list) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
-def same(a: list, b: list) -> bool:
-    """Answers agree, numbers to a relative 1e-5: sums may add in another order, and with
-    CBO off `avg` of a DECIMAL has Hive's non-CBO scale."""
+def agree(a: list, b: list, tolerance: float) -> bool:
+    """Rows (tuples of text) agree in any order, numbers to a relative `tolerance`: sums
+    may add in another order, and engines and settings keep other decimal scales."""
 
     def close(x: str, y: str) -> bool:
         try:
             u, v = float(x), float(y)
         except ValueError:
             return x == y
-        return abs(u - v) <= 1e-5 * max(1.0, abs(u), abs(v))
+        return abs(u - v) <= tolerance * max(1.0, abs(u), abs(v))
 
     if len(a) != len(b):
         return False
-    for line_a, line_b in zip(sorted(a), sorted(b)):
-        fields_a, fields_b = line_a.split("\t"), line_b.split("\t")
-        if len(fields_a) != len(fields_b) or not all(map(close, fields_a, fields_b)):
-            return False
-    return True
+    return all(
+        len(r) == len(s) and all(map(close, r, s)) for r, s in zip(sorted(a), sorted(b))
+    )
 
 
 def main() -> None:
@@ -166,7 +164,8 @@ def main() -> None:
                 # Counted at the timeout: a lower bound of what the bad order costs.
                 t_off, a_off = args.timeout / (args.runs + 1), a_std
                 note = f"bad-cbo timed out ({args.timeout:g} s for {args.runs + 1} runs)"
-            if not (same(a_std, a_cbo) and same(a_std, a_off)):
+            # With CBO off, `avg` of a DECIMAL has Hive's non-CBO scale.
+            if not (agree(a_std, a_cbo, 1e-5) and agree(a_std, a_off, 1e-5)):
                 note = "ANSWERS DIFFER"
             saved.append(t_off / t_cbo)
             versus.append(t_cbo / t_std)

@@ -26,7 +26,7 @@ from pathlib import Path
 import datafusion
 import duckdb
 
-from tpch_join_order import QUERIES, Apiary, generate, geomean, strip_comments
+from tpch_join_order import QUERIES, Apiary, agree, generate, geomean, strip_comments
 
 TABLES = ["nation", "region", "part", "supplier", "partsupp", "customer", "orders", "lineitem"]
 
@@ -39,23 +39,6 @@ def as_text(value) -> str:
     if isinstance(value, (float, decimal.Decimal)):
         return repr(float(value))
     return str(value)
-
-
-def agree(a: list, b: list) -> bool:
-    """Rows as tuples of text agree, numbers to a relative 1e-4, in any order."""
-
-    def close(x: str, y: str) -> bool:
-        try:
-            u, v = float(x), float(y)
-        except ValueError:
-            return x == y
-        return abs(u - v) <= 1e-4 * max(1.0, abs(u), abs(v))
-
-    if len(a) != len(b):
-        return False
-    return all(
-        len(r) == len(s) and all(map(close, r, s)) for r, s in zip(sorted(a), sorted(b))
-    )
 
 
 def timed(run, runs: int) -> tuple:
@@ -125,8 +108,7 @@ def main() -> None:
         ratios = {name: [] for name, _ in peers}
         for n in range(1, 23):
             query = strip_comments((QUERIES / f"q{n:02d}.sql").read_text()).rstrip(";")
-            t_apiary, lines = apiary.measure(query, True, args.runs)
-            answer = [tuple(line.split("\t")) for line in lines]
+            t_apiary, answer = apiary.measure(query, True, args.runs)
             times, notes = {}, []
             for name, peer in peers:
                 try:
@@ -136,7 +118,7 @@ def main() -> None:
                     notes.append(f"{name} failed: {str(error).splitlines()[0][:60]}")
                     continue
                 ratios[name].append(t_apiary / times[name])
-                if not agree(answer, theirs):
+                if not agree(answer, theirs, 1e-4):
                     notes.append(f"answers differ from {name}")
             print(
                 f"Q{n:<5}{t_apiary:>9.3f}{times['duckdb']:>9.3f}{times['datafusion']:>11.3f}"

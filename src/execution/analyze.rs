@@ -8,8 +8,7 @@ use std::sync::Arc;
 use apiary_metastore::{Column, ColumnStatistics, Metastore, Table};
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::provider_as_source;
-use datafusion::functions_aggregate::count::count_all;
-use datafusion::logical_expr::{Expr, LogicalPlanBuilder, col, lit};
+use datafusion::logical_expr::{Expr, LogicalPlanBuilder, ident, lit};
 use futures::StreamExt;
 
 use super::files::local_path;
@@ -192,25 +191,13 @@ async fn scan(
         plan = plan.filter(filter)?;
     }
     if columns.is_empty() {
-        let counted = plan
-            .aggregate(Vec::<Expr>::new(), vec![count_all()])?
-            .build()?;
-        let batches = DataFrame::new(session.ctx.state(), counted)
-            .collect()
+        let rows = DataFrame::new(session.ctx.state(), plan.build()?)
+            .count()
             .await?;
-        let rows = batches
-            .first()
-            .and_then(|b| {
-                b.column(0)
-                    .as_any()
-                    .downcast_ref::<datafusion::arrow::array::Int64Array>()
-                    .map(|a| a.value(0))
-            })
-            .unwrap_or(0);
-        return Ok((rows.max(0) as u64, Vec::new()));
+        return Ok((rows as u64, Vec::new()));
     }
     let projected = plan
-        .project(columns.iter().map(|(c, _)| col(column_ref(&c.name))))?
+        .project(columns.iter().map(|(c, _)| ident(&c.name)))?
         .build()?;
     let mut builders: Vec<ColumnStatsBuilder> = columns
         .iter()
@@ -248,7 +235,7 @@ fn partition_filter(table: &Table, values: Option<&[String]>) -> Result<Option<E
             .field_with_name(&key.name)
             .map_err(datafusion::error::DataFusionError::from)?;
         let typed = partition_scalar(value, field.data_type())?;
-        let key_column = col(column_ref(&key.name));
+        let key_column = ident(&key.name);
         let test = if typed.is_null() {
             key_column.is_null()
         } else {
@@ -260,9 +247,4 @@ fn partition_filter(table: &Table, values: Option<&[String]>) -> Result<Option<E
         });
     }
     Ok(filter)
-}
-
-/// A column name as an unqualified reference, whatever characters it holds.
-fn column_ref(name: &str) -> datafusion::common::Column {
-    datafusion::common::Column::new_unqualified(name)
 }

@@ -11,7 +11,7 @@ use crate::driver::{Session, StatementOutput, TableEntry};
 use crate::error::Result;
 use crate::hive_text::{format_timestamp_nanos, java_float_string};
 use crate::statistics::accuracy::ACCURACY_KEY;
-use crate::statistics::merge::{PartitionColumn, merge_partitions};
+use crate::statistics::merge::merge_column;
 use crate::types::HiveType;
 
 pub fn column_statistics(
@@ -43,6 +43,8 @@ pub fn column_statistics(
             BTreeMap::new(),
         )
     };
+    // Without statistics, every figure is blank.
+    let analyzed = stats.is_some();
     let stats = stats.unwrap_or_else(|| ColumnStatistics::empty(&column.name, &column.type_name));
     let hive_type = HiveType::parse(&column.type_name).ok();
     let range = |v: &Option<StatsValue>| {
@@ -51,7 +53,6 @@ pub fn column_statistics(
             .unwrap_or_default()
     };
     let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
-    let has_stats = stats.last_analyzed > 0;
     let mut rows = vec![
         ("col_name", column.name.clone()),
         ("data_type", column.type_name.clone()),
@@ -59,7 +60,7 @@ pub fn column_statistics(
         ("max", range(&stats.high)),
         (
             "num_nulls",
-            if has_stats {
+            if analyzed {
                 stats.num_nulls.to_string()
             } else {
                 String::new()
@@ -112,22 +113,11 @@ fn all_partitions(
     let values: Vec<Vec<String>> = partitions.iter().map(|p| p.values.clone()).collect();
     let per_partition =
         metastore.get_partitions_column_statistics(&table.database, &table.name, &values)?;
-    let found: Vec<(ColumnStatistics, Option<i64>)> = per_partition
-        .into_iter()
-        .zip(&partitions)
-        .filter_map(|(all, partition)| {
-            named(all, column).map(|stats| (stats, row_count(&partition.parameters)))
-        })
-        .collect();
-    let parts: Vec<PartitionColumn<'_>> = found
+    let rows: Vec<Option<i64>> = partitions
         .iter()
-        .map(|(stats, rows)| PartitionColumn { stats, rows: *rows })
+        .map(|p| p.parameters.get("numRows").and_then(|n| n.parse().ok()))
         .collect();
-    Ok(merge_partitions(&parts))
-}
-
-pub fn row_count(parameters: &BTreeMap<String, String>) -> Option<i64> {
-    parameters.get("numRows").and_then(|n| n.parse().ok())
+    Ok(merge_column(&per_partition, &rows, column).map(|(merged, _)| merged))
 }
 
 /// A low or high value as Hive prints it: dates and timestamps as such, doubles as Java

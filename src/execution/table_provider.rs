@@ -2,7 +2,7 @@
 //! table's (or its partitions') locations and scans them as text or Parquet, with partition
 //! keys as columns.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use apiary_metastore::{Metastore, Table};
 use async_trait::async_trait;
@@ -19,10 +19,8 @@ use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
-use datafusion::execution::cache::cache_manager::FileMetadataCache;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
-use datafusion::object_store::{ObjectMeta, ObjectStore};
 use datafusion::parquet::file::metadata::ParquetMetaDataReader;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
@@ -54,7 +52,13 @@ pub struct HiveTableProvider {
     read_locks: Option<Arc<ReadLocks>>,
     /// `TABLESAMPLE (n PERCENT)` or `(100M)`: the share of the table's bytes to read.
     block_sample: Option<BlockSample>,
+    /// Statistics already read for this statement, by the partitions they cover (`None`: the
+    /// unpartitioned table): the optimizer's passes and the scan ask for the same ones.
+    estimates: Mutex<Vec<(PartitionsKey, Statistics)>>,
 }
+
+/// The partitions statistics cover, by their values; `None` for an unpartitioned table.
+type PartitionsKey = Option<Vec<Vec<String>>>;
 
 /// The Arrow schema of a table's columns followed by its partition keys.
 pub fn table_schema(table: &Table) -> Result<(SchemaRef, SchemaRef), ApiaryError> {
@@ -102,6 +106,7 @@ impl HiveTableProvider {
             scan_log: scan_log.filter(|log| log.is_recording()),
             read_locks,
             block_sample: None,
+            estimates: Mutex::new(Vec::new()),
         })
     }
 
@@ -168,9 +173,7 @@ impl HiveTableProvider {
     /// of the partition filters selects (a superset of those the scan reads), or of the table.
     pub fn estimated_statistics(&self, filters: &[Expr]) -> Statistics {
         if self.table.partition_keys.is_empty() {
-            let statistics = self.statistics_of(None);
-            let location = [self.table.storage.location.as_str()];
-            return self.or_from_footers(statistics, &location);
+            return self.statistics_for(None, &[self.table.storage.location.as_str()]);
         }
         let Some(metastore) = &self.metastore else {
             return Statistics::new_unknown(&self.schema);
@@ -184,12 +187,34 @@ impl HiveTableProvider {
         match metastore.find_partition_locations(&self.table.database, &self.table.name, &filter) {
             Ok(found) => {
                 let values: Vec<Vec<String>> = found.iter().map(|p| p.values.clone()).collect();
-                let statistics = self.statistics_of(Some(&values));
                 let locations: Vec<&str> = found.iter().map(|p| p.location.as_str()).collect();
-                self.or_from_footers(statistics, &locations)
+                self.statistics_for(Some(values), &locations)
             }
             Err(_) => Statistics::new_unknown(&self.schema),
         }
+    }
+
+    /// The statistics of the table (`partitions` `None`) or of the partitions with those
+    /// values, stored at `locations`: the metastore's, or the footers', read once per
+    /// statement.
+    fn statistics_for(
+        &self,
+        partitions: Option<Vec<Vec<String>>>,
+        locations: &[&str],
+    ) -> Statistics {
+        let mut estimates = self.estimates.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, known)) = estimates.iter().find(|(key, _)| *key == partitions) {
+            return known.clone();
+        }
+        let statistics = scan_statistics(
+            self.metastore.as_deref(),
+            &self.table,
+            &self.schema,
+            partitions.as_deref(),
+        );
+        let statistics = self.or_from_footers(statistics, locations);
+        estimates.push((partitions, statistics.clone()));
+        statistics
     }
 
     /// `statistics`, or for a Parquet table the metastore has no row count of, the
@@ -222,16 +247,6 @@ impl HiveTableProvider {
             }
         }
         with_unknown_keys(per_file, &self.schema, &self.data_schema).unwrap_or(statistics)
-    }
-
-    /// The metastore's statistics of the table, or of the partitions with `values`.
-    fn statistics_of(&self, partitions: Option<&[Vec<String>]>) -> Statistics {
-        scan_statistics(
-            self.metastore.as_deref(),
-            &self.table,
-            &self.schema,
-            partitions,
-        )
     }
 
     /// The schema of the partition keys alone.
@@ -318,11 +333,11 @@ impl TableProvider for HiveTableProvider {
         let statistics = if let Some(sample) = self.block_sample {
             files = block_sample(files, sample);
             Statistics::new_unknown(&self.schema)
-        } else if self.table.partition_keys.is_empty() {
-            self.statistics_of(None)
         } else {
-            let values: Vec<Vec<String>> = locations.into_iter().map(|l| l.values).collect();
-            self.statistics_of(Some(&values))
+            let dirs: Vec<&str> = locations.iter().map(|l| l.location.as_str()).collect();
+            let values = (!self.table.partition_keys.is_empty())
+                .then(|| locations.iter().map(|l| l.values.clone()).collect());
+            self.statistics_for(values, &dirs)
         };
         if files.is_empty() {
             let projected = datafusion::common::project_schema(&self.schema, projection)?;
@@ -366,22 +381,6 @@ impl TableProvider for HiveTableProvider {
                 // as DataFusion's own Parquet tables cache them.
                 let runtime = state.runtime_env();
                 let store = runtime.object_store(ObjectStoreUrl::local_filesystem())?;
-                let statistics = if statistics.num_rows == Precision::Absent {
-                    // The metastore has no row count: the footers have one.
-                    let files = groups.iter().flatten().map(|f| &f.object_meta);
-                    let cache = runtime.cache_manager.get_file_metadata_cache();
-                    footer_statistics(
-                        store.as_ref(),
-                        cache,
-                        files,
-                        &self.schema,
-                        &self.data_schema,
-                    )
-                    .await
-                    .unwrap_or(statistics)
-                } else {
-                    statistics
-                };
                 let footers = CachedParquetFileReaderFactory::new(
                     store,
                     runtime.cache_manager.get_file_metadata_cache(),
@@ -412,24 +411,6 @@ impl TableProvider for HiveTableProvider {
             }
         }
     }
-}
-
-/// The statistics of Parquet files from their footers (read through, and kept in, the
-/// footer cache), with the partition keys' unknown: a table's whole schema, as estimates.
-async fn footer_statistics(
-    store: &dyn ObjectStore,
-    cache: Arc<FileMetadataCache>,
-    files: impl Iterator<Item = &ObjectMeta>,
-    schema: &SchemaRef,
-    data_schema: &SchemaRef,
-) -> Result<Statistics> {
-    let mut per_file = Vec::new();
-    for file in files {
-        let footer =
-            DFParquetMetadata::new(store, file).with_file_metadata_cache(Some(cache.clone()));
-        per_file.push(footer.fetch_statistics(data_schema).await?);
-    }
-    with_unknown_keys(per_file, schema, data_schema)
 }
 
 /// Files' statistics merged, as estimates of the table's whole schema: the partition keys,

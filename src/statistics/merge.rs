@@ -7,13 +7,13 @@ use super::sketch::union_estimate;
 
 /// One partition's statistics of a column, with the partition's row count when known (it
 /// weighs the average length).
-pub struct PartitionColumn<'a> {
-    pub stats: &'a ColumnStatistics,
-    pub rows: Option<i64>,
+struct PartitionColumn<'a> {
+    stats: &'a ColumnStatistics,
+    rows: Option<i64>,
 }
 
 /// The statistics of a column over all the given partitions, or `None` if there are none.
-pub fn merge_partitions(parts: &[PartitionColumn<'_>]) -> Option<ColumnStatistics> {
+fn merge_partitions(parts: &[PartitionColumn<'_>]) -> Option<ColumnStatistics> {
     let first = parts.first()?.stats;
     let mut merged = first.clone();
     for part in &parts[1..] {
@@ -30,6 +30,24 @@ pub fn merge_partitions(parts: &[PartitionColumn<'_>]) -> Option<ColumnStatistic
     merged.num_distincts = distinct_count(parts);
     merged.bit_vector = None;
     Some(merged)
+}
+
+/// The statistics of `column` over the partitions that have them, from each partition's
+/// statistics (`per_partition`) and row count (`rows`), with how many partitions they cover.
+pub fn merge_column(
+    per_partition: &[Vec<ColumnStatistics>],
+    rows: &[Option<i64>],
+    column: &str,
+) -> Option<(ColumnStatistics, usize)> {
+    let parts: Vec<PartitionColumn<'_>> = per_partition
+        .iter()
+        .zip(rows)
+        .filter_map(|(stats, rows)| {
+            let stats = stats.iter().find(|s| s.column == column)?;
+            Some(PartitionColumn { stats, rows: *rows })
+        })
+        .collect();
+    Some((merge_partitions(&parts)?, parts.len()))
 }
 
 /// The distinct count of the union of the partitions' sketches; without every sketch, the

@@ -11,7 +11,7 @@ use datafusion::arrow::datatypes::{DataType, Schema, TimeUnit};
 use datafusion::common::stats::Precision;
 use datafusion::common::{ColumnStatistics as ColumnStats, ScalarValue, Statistics};
 
-use super::merge::{PartitionColumn, merge_partitions};
+use super::merge::merge_column;
 
 /// The statistics of scanning `table` (all its columns, partition keys last, as `schema`),
 /// or of the `partitions` of a partitioned table given by their values.
@@ -129,22 +129,13 @@ fn partitions_stats(
             names.push(&stats.column);
         }
     }
+    let row_counts: Vec<Option<i64>> = rows.iter().map(|r| r.map(|r| r as i64)).collect();
     let columns = names
         .iter()
         .filter_map(|column| {
-            let parts: Vec<PartitionColumn<'_>> = per_partition
-                .iter()
-                .zip(&rows)
-                .filter_map(|(stats, rows)| {
-                    let stats = stats.iter().find(|s| s.column == *column)?;
-                    Some(PartitionColumn {
-                        stats,
-                        rows: rows.map(|r| r as i64),
-                    })
-                })
-                .collect();
+            let (merged, covered) = merge_column(&per_partition, &row_counts, column)?;
             // Statistics that cover only some partitions would understate nulls and values.
-            (parts.len() == partitions.len()).then(|| merge_partitions(&parts))?
+            (covered == partitions.len()).then_some(merged)
         })
         .collect();
     Some(Gathered {
@@ -177,22 +168,18 @@ fn key_statistics(
         })
         .filter(|v| !v.is_null())
         .collect();
-    let bound = |pick: std::cmp::Ordering| {
-        typed
-            .iter()
-            .try_fold(None::<&ScalarValue>, |best, v| match best {
-                None => Some(Some(v)),
-                Some(b) => Some(Some(if v.partial_cmp(b)? == pick { v } else { b })),
-            })
-            .flatten()
-            .map_or(Precision::Absent, |v| Precision::Inexact(v.clone()))
-    };
     let mut stats =
         ColumnStats::new_unknown().with_distinct_count(Precision::Inexact(distinct.len()));
     if typed.len() == distinct.len() {
+        let order = |a: &&ScalarValue, b: &&ScalarValue| {
+            a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+        };
+        let bound = |v: Option<&ScalarValue>| {
+            v.map_or(Precision::Absent, |v| Precision::Inexact(v.clone()))
+        };
         stats = stats
-            .with_min_value(bound(std::cmp::Ordering::Less))
-            .with_max_value(bound(std::cmp::Ordering::Greater));
+            .with_min_value(bound(typed.iter().min_by(order)))
+            .with_max_value(bound(typed.iter().max_by(order)));
     }
     stats
 }

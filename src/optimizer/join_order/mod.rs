@@ -119,7 +119,7 @@ impl JoinOrder {
 type JoinKey = (KeySide, KeySide);
 
 /// The search's view of a join group: rows of each relation, selectivity of each joined pair.
-pub(crate) struct Graph {
+struct Graph {
     pub rows: Vec<f64>,
     pub edges: Vec<Edge>,
 }
