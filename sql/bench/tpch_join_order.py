@@ -130,15 +130,21 @@ def agree(a: list, b: list, tolerance: float) -> bool:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def tpch_arguments(doc: str) -> argparse.ArgumentParser:
+    """The options the TPC-H benchmarks share."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--apiary", required=True, help="the apiary binary (a release build)")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--data", type=Path, help="where the TPC-H files are (generated if missing)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per Apiary run of a query (all its runs)")
+    return parser
+
+
+def main() -> None:
+    parser = tpch_arguments(__doc__)
     parser.add_argument("--queries", default="1-22", help="e.g. 5,7-9")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds per variant (all its runs)")
     args = parser.parse_args()
     data = args.data or Path(tempfile.gettempdir()) / f"apiary-tpch-sf{args.scale:g}"
     generate(data, args.scale)

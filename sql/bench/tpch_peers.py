@@ -14,7 +14,6 @@ Needs `pip install tpchgen-cli duckdb datafusion`. This is the Parquet layout of
 benchmark issue 7 asks for; the partitioned and text layouts are not here yet.
 """
 
-import argparse
 import datetime
 import decimal
 import statistics
@@ -26,7 +25,7 @@ from pathlib import Path
 import datafusion
 import duckdb
 
-from tpch_join_order import QUERIES, Apiary, agree, generate, geomean, strip_comments
+from tpch_join_order import QUERIES, Apiary, agree, generate, geomean, strip_comments, tpch_arguments
 
 TABLES = ["nation", "region", "part", "supplier", "partsupp", "customer", "orders", "lineitem"]
 
@@ -88,14 +87,7 @@ class DataFusion:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--apiary", required=True, help="the apiary binary (a release build)")
-    parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--data", type=Path, help="where the TPC-H files are (generated if missing)")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds per Apiary query (all its runs)")
-    args = parser.parse_args()
+    args = tpch_arguments(__doc__).parse_args()
     data = args.data or Path(tempfile.gettempdir()) / f"apiary-tpch-sf{args.scale:g}"
     generate(data, args.scale)
 
