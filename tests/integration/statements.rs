@@ -275,6 +275,43 @@ fn explain_shows_the_rule_based_optimizations() {
 }
 
 #[test]
+fn joins_broadcast_their_small_side_as_hive_auto_convert_join_says() {
+    let sandbox = Sandbox::new();
+    sandbox.sql(
+        "create table facts (id int, v int) stored as parquet;
+         insert into facts select value, value * 2 from range(5000);
+         create table dims (id int, name string) stored as parquet;
+         insert into dims values (1, 'one'), (2, 'two')",
+    );
+    // The join's line and the first scan under it (its left, build, side).
+    let join_and_build = |settings: &str| {
+        let out = sandbox.sql(&format!(
+            "{settings} explain select f.v, d.name from facts f join dims d on f.id = d.id"
+        ));
+        let mut below = out.lines().skip_while(|l| !l.contains("HashJoinExec"));
+        let join = below.next().unwrap_or_default().trim().to_string();
+        let build = below
+            .find(|l| l.contains("DataSourceExec"))
+            .unwrap_or_default()
+            .to_string();
+        (join, build)
+    };
+    let join_line = |settings: &str| join_and_build(settings).0;
+    // The small side is the build (left) side, collected once and broadcast: a map join.
+    let (broadcast, build) = join_and_build("");
+    assert!(broadcast.contains("mode=CollectLeft"), "{broadcast}");
+    assert!(build.contains("/dims/"), "{build}");
+    // Off, or with a smaller size limit than the small side, both sides are partitioned.
+    for settings in [
+        "set hive.auto.convert.join=false;",
+        "set hive.auto.convert.join.noconditionaltask.size=1;",
+    ] {
+        let line = join_line(settings);
+        assert!(line.contains("mode=Partitioned"), "{settings}: {line}");
+    }
+}
+
+#[test]
 fn explain_counts_the_partitions_scanned() {
     let sandbox = Sandbox::new();
     sandbox.sql(
