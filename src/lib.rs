@@ -33,6 +33,7 @@ pub mod hive_text;
 pub mod optimizer;
 pub mod parser;
 pub mod qtest;
+pub mod server;
 pub mod statistics;
 pub mod types;
 

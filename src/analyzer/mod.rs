@@ -6,7 +6,7 @@ mod context_provider;
 mod hive_arithmetic;
 pub(crate) mod hive_decimal;
 mod hive_indexing;
-mod lateral_view;
+pub mod lateral_view;
 mod regex_columns;
 mod session_functions;
 mod table_generators;

@@ -70,8 +70,46 @@ pub struct Args {
     pub command: Option<Subcommand>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Authentication {
+    /// Anyone may connect, under the user name the client gives.
+    #[value(name = "NONE", alias = "none")]
+    None,
+    /// Users and passwords from the users file (`--users-file`, written by `apiary passwd`).
+    #[value(name = "PASSWORD", alias = "password")]
+    Password,
+}
+
 #[derive(Debug, clap::Subcommand)]
 pub enum Subcommand {
+    /// Serve the HiveServer2 protocol, for beeline, JDBC and ODBC drivers, PyHive and impyla.
+    Server {
+        /// The address to listen on.
+        #[arg(long = "host", default_value = "0.0.0.0")]
+        host: String,
+        /// The binary transport's port (0 picks a free one and prints it).
+        #[arg(long = "port", default_value_t = 10000)]
+        port: u16,
+        /// How clients authenticate.
+        #[arg(long = "authentication", value_enum, default_value = "NONE")]
+        authentication: Authentication,
+        /// The users file of the PASSWORD mode.
+        #[arg(long = "users-file", value_name = "FILE")]
+        users_file: Option<PathBuf>,
+        /// Close sessions idle for this many seconds with nothing running (0: never).
+        #[arg(long = "idle-session-timeout", value_name = "SECONDS", default_value_t = 7 * 24 * 3600)]
+        idle_session_timeout: u64,
+        /// Refuse connections beyond this many.
+        #[arg(long = "max-connections", default_value_t = 500)]
+        max_connections: usize,
+    },
+    /// Set a user's password in a users file for `apiary server --authentication PASSWORD`;
+    /// the password is read from the first line of standard input.
+    Passwd {
+        /// The users file (created when missing).
+        file: PathBuf,
+        user: String,
+    },
     /// Run Hive q-tests (a directory in the layout of Hive's test harness) and compare
     /// Apiary's output with Hive's.
     Qtest {

@@ -5,6 +5,7 @@ mod batch;
 pub mod output;
 mod qtest;
 mod repl;
+mod server;
 
 use std::process::ExitCode;
 
@@ -37,6 +38,11 @@ pub fn run() -> ExitCode {
     {
         return qtest::run(&runtime, dir, tests, report.as_ref(), *min_pass_rate);
     }
+    match &args.command {
+        Some(args::Subcommand::Server { .. }) => return server::run(&runtime, &args),
+        Some(args::Subcommand::Passwd { file, user }) => return server::set_password(file, user),
+        _ => {}
+    }
     match start_session(&args) {
         Ok(mut session) => {
             let interactive = args.execute.is_none() && args.file.is_none();
@@ -53,13 +59,18 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn start_session(args: &Args) -> Result<Session> {
+/// The engine the flags name (warehouse, metastore, config file).
+fn open_engine(args: &Args) -> Result<std::sync::Arc<Engine>> {
     let config = ApiaryConfig::resolve(&ConfigOverrides {
         warehouse: args.warehouse.clone(),
         metastore: args.metastore.clone(),
         config_file: args.config.clone(),
     })?;
-    let engine = Engine::open(config)?;
+    Engine::open(config)
+}
+
+fn start_session(args: &Args) -> Result<Session> {
+    let engine = open_engine(args)?;
     let mut session = engine.new_session();
     for assignment in &args.hivevar {
         let (name, value) = parse_assignment(assignment).ok_or_else(|| {

@@ -52,6 +52,16 @@ impl StatementOutput {
     }
 }
 
+/// A setting's state saved by [`Session::snapshot_setting`].
+#[derive(Debug, Clone)]
+pub struct SettingSnapshot {
+    name: String,
+    /// The value the session had given it, if any.
+    changed: Option<String>,
+    /// For a DataFusion option, the value the engine held.
+    engine_value: Option<String>,
+}
+
 /// What every session shares: the metastore and the warehouse.
 #[derive(Debug)]
 pub struct Engine {
@@ -171,14 +181,76 @@ impl Session {
 
     /// Runs one statement (without its `;`).
     pub async fn execute(&mut self, text: &str) -> Result<StatementOutput> {
-        let text = self.substitute(text);
-        let statement = parser::parse_statement(&text)?;
+        let statement = self.parse(text)?;
         self.run(statement).await
     }
 
-    /// Runs a statement; the table locks its reads took are released when it ends (or, if
-    /// it was cancelled, when the next one starts).
-    async fn run(&mut self, statement: HiveStatement) -> Result<StatementOutput> {
+    /// Substitutes variables in one statement's text and parses it.
+    pub fn parse(&self, text: &str) -> Result<HiveStatement> {
+        Ok(parser::parse_statement(&self.substitute(text))?)
+    }
+
+    /// The user the session's statements run as (table owners, `current_user()`).
+    pub fn user(&self) -> &str {
+        &self.user
+    }
+
+    pub fn set_user(&mut self, user: &str) {
+        self.user = user.to_string();
+    }
+
+    /// Makes `database` the current database, as `USE` does.
+    pub fn use_database(&mut self, database: &str) -> Result<()> {
+        if self.engine.metastore.get_database(database)?.is_none() {
+            return Err(crate::analysis_err!("Database does not exist: {database}"));
+        }
+        self.current_database = database.to_string();
+        Ok(())
+    }
+
+    /// What a setting is now, so that [`Session::restore_setting`] can put it back after a
+    /// statement-scoped change (HiveServer2's per-statement configuration overlay).
+    pub fn snapshot_setting(&self, name: &str) -> SettingSnapshot {
+        let name = name.strip_prefix("hiveconf:").unwrap_or(name).to_string();
+        let changed = self
+            .settings
+            .changed()
+            .find(|(k, _)| **k == name)
+            .map(|(_, v)| v.clone());
+        let engine_value = name.starts_with("datafusion.").then(|| {
+            self.datafusion_options()
+                .into_iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v)
+                .unwrap_or_default()
+        });
+        SettingSnapshot {
+            name,
+            changed,
+            engine_value,
+        }
+    }
+
+    /// Puts a setting back as [`Session::snapshot_setting`] found it.
+    pub fn restore_setting(&mut self, snapshot: SettingSnapshot) -> Result<()> {
+        if let Some(value) = &snapshot.engine_value {
+            self.set(&snapshot.name, value)?;
+        }
+        match &snapshot.changed {
+            Some(value) => self.set(&snapshot.name, value)?,
+            None => {
+                self.settings.reset(Some(&snapshot.name));
+                if optimizer::OPTIMIZER_SETTINGS.contains(&snapshot.name.as_str()) {
+                    self.ctx = new_context(self.ctx.copied_config(), &self.settings);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a parsed statement; the table locks its reads took are released when it ends
+    /// (or, if it was cancelled, when the next one starts).
+    pub async fn run(&mut self, statement: HiveStatement) -> Result<StatementOutput> {
         self.read_locks.release_all();
         let output = self.dispatch(statement).await;
         self.read_locks.release_all();
@@ -215,10 +287,7 @@ impl Session {
                 Ok(StatementOutput::Done)
             }
             S::Use(name) => {
-                if self.engine.metastore.get_database(&name)?.is_none() {
-                    return Err(crate::analysis_err!("Database does not exist: {name}"));
-                }
-                self.current_database = name;
+                self.use_database(&name)?;
                 Ok(StatementOutput::Done)
             }
             S::CreateDatabase {

@@ -6,7 +6,7 @@ mod array_function;
 mod bits;
 mod bround;
 mod calendar;
-mod catalog;
+pub mod catalog;
 mod ceil_floor;
 mod concat_ws;
 mod conv;

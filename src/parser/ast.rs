@@ -272,6 +272,45 @@ pub enum HiveStatement {
     Reset(Option<String>),
 }
 
+impl HiveStatement {
+    /// Whether the statement answers with rows (a query, SHOW, DESCRIBE, EXPLAIN, `SET` without
+    /// a value) rather than only doing something.
+    pub fn returns_rows(&self) -> bool {
+        use HiveStatement as S;
+        match self {
+            S::Query(_)
+            | S::Explain { .. }
+            | S::ShowDatabases { .. }
+            | S::ShowTables { .. }
+            | S::ShowFunctions { .. }
+            | S::DescribeFunction { .. }
+            | S::ShowCreateTable(_)
+            | S::ShowTblProperties { .. }
+            | S::ShowColumns { .. }
+            | S::ShowPartitions { .. }
+            | S::Msck { .. }
+            | S::DescribeDatabase { .. }
+            | S::Describe { .. } => true,
+            S::Set(command) => !matches!(command, SetCommand::Assign(..)),
+            S::CreateDatabase { .. }
+            | S::DropDatabase { .. }
+            | S::AlterDatabase { .. }
+            | S::Use(_)
+            | S::Analyze { .. }
+            | S::CreateTable(_)
+            | S::DropTable { .. }
+            | S::TruncateTable { .. }
+            | S::AlterTable { .. }
+            | S::CreateView(_)
+            | S::DropView { .. }
+            | S::LoadData { .. }
+            | S::Insert(_)
+            | S::MultiInsert { .. }
+            | S::Reset(_) => false,
+        }
+    }
+}
+
 /// The FROM clause of a multi-insert, and the `WITH` before it (`WITH q AS (...) FROM q
 /// INSERT ...`), whose CTEs the FROM clause may name.
 #[derive(Debug, Clone, PartialEq)]
