@@ -90,6 +90,10 @@ impl Write for FrameWriter {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            // Nothing to send: an empty frame would read as a message of its own.
+            return Ok(());
+        }
         let mut stream = self.stream.borrow_mut();
         let stream = stream.get_mut();
         if self.framed {

@@ -319,9 +319,6 @@ impl HiveService {
         operation.log(format!(
             "INFO  : Compiling command(queryId={query_id}): {text}"
         ));
-        operation.log(format!(
-            "INFO  : Executing command(queryId={query_id}): {text}"
-        ));
         let settings = StatementSettings {
             overlay: request.conf_overlay.unwrap_or_default(),
             timeout: request
@@ -687,6 +684,10 @@ async fn run_statement(
     if !operation.start_running() {
         return;
     }
+    operation.log(format!(
+        "INFO  : Executing command(queryId={})",
+        operation.handle.display_id()
+    ));
     let timeout = settings.timeout;
     let mut session = match settings.apply(guard) {
         Ok(session) => session,
