@@ -20,6 +20,8 @@ pub mod row_set;
 pub mod sasl;
 pub mod service;
 pub mod sessions;
+#[cfg(test)]
+mod tests;
 pub mod type_desc;
 pub mod wire;
 
