@@ -80,6 +80,16 @@ pub enum Authentication {
     Password,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransportMode {
+    /// Thrift over TCP (SASL or NOSASL), on --port.
+    Binary,
+    /// Thrift over HTTP POST, on --http-port.
+    Http,
+    /// Both.
+    All,
+}
+
 #[derive(Debug, clap::Subcommand)]
 pub enum Subcommand {
     /// Serve the HiveServer2 protocol, for beeline, JDBC and ODBC drivers, PyHive and impyla.
@@ -87,9 +97,24 @@ pub enum Subcommand {
         /// The address to listen on.
         #[arg(long = "host", default_value = "0.0.0.0")]
         host: String,
+        /// Which transports to serve.
+        #[arg(long = "transport-mode", value_enum, default_value = "all")]
+        transport_mode: TransportMode,
         /// The binary transport's port (0 picks a free one and prints it).
         #[arg(long = "port", default_value_t = 10000)]
         port: u16,
+        /// The HTTP transport's port (0 picks a free one and prints it).
+        #[arg(long = "http-port", default_value_t = 10001)]
+        http_port: u16,
+        /// The HTTP transport's path.
+        #[arg(long = "http-path", default_value = "cliservice")]
+        http_path: String,
+        /// Serve TLS on both transports with this certificate chain (PEM).
+        #[arg(long = "ssl-cert", value_name = "FILE", requires = "ssl_key")]
+        ssl_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long = "ssl-key", value_name = "FILE", requires = "ssl_cert")]
+        ssl_key: Option<PathBuf>,
         /// How clients authenticate.
         #[arg(long = "authentication", value_enum, default_value = "NONE")]
         authentication: Authentication,

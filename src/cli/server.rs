@@ -6,10 +6,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::args::{Args, Authentication, Subcommand, parse_assignment};
+use super::args::{Args, Authentication, Subcommand, TransportMode, parse_assignment};
 use crate::error::{ApiaryError, Result};
 use crate::server::auth::{self, Authenticator, Users};
-use crate::server::{ServerOptions, serve};
+use crate::server::{self, ServerOptions, serve, tls};
 
 pub fn run(runtime: &tokio::runtime::Runtime, args: &Args) -> ExitCode {
     match start(runtime, args) {
@@ -24,7 +24,12 @@ pub fn run(runtime: &tokio::runtime::Runtime, args: &Args) -> ExitCode {
 fn start(runtime: &tokio::runtime::Runtime, args: &Args) -> Result<()> {
     let Some(Subcommand::Server {
         host,
+        transport_mode,
         port,
+        http_port,
+        http_path,
+        ssl_cert,
+        ssl_key,
         authentication,
         users_file,
         idle_session_timeout,
@@ -64,9 +69,21 @@ fn start(runtime: &tokio::runtime::Runtime, args: &Args) -> Result<()> {
                 })
         })
         .collect::<Result<Vec<_>>>()?;
+    let tls = match (ssl_cert, ssl_key) {
+        (Some(certificate), Some(key)) => Some(tls::server_config(certificate, key)?),
+        _ => None,
+    };
     let options = ServerOptions {
         host: host.clone(),
+        transport_mode: match transport_mode {
+            TransportMode::Binary => server::TransportMode::Binary,
+            TransportMode::Http => server::TransportMode::Http,
+            TransportMode::All => server::TransportMode::All,
+        },
         port: *port,
+        http_port: *http_port,
+        http_path: http_path.clone(),
+        tls,
         authenticator,
         session_settings,
         idle_session_timeout: (*idle_session_timeout > 0)

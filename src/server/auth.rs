@@ -2,13 +2,16 @@
 //! checks the name and password against a users file of salted Argon2 hashes (PHC strings,
 //! one `user:hash` per line, written by `apiary passwd`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use sha2::{Digest, Sha256};
 
+use super::operations::lock;
 use crate::error::{ApiaryError, Result};
 
 /// The user of a session opened without a name.
@@ -49,6 +52,10 @@ impl Authenticator {
 #[derive(Debug, Clone, Default)]
 pub struct Users {
     hashes: BTreeMap<String, String>,
+    /// Digests of the (user, password, hash) triples already verified, so that a client
+    /// that authenticates every call (HTTP) pays for the slow hash once. A wrong password
+    /// is never remembered, so guessing costs the full hash every time.
+    verified: Arc<Mutex<HashSet<[u8; 32]>>>,
 }
 
 impl Users {
@@ -75,18 +82,36 @@ impl Users {
                 .map_err(|e| format!("line {}: not a password hash: {e}", number + 1))?;
             hashes.insert(user.to_string(), hash.to_string());
         }
-        Ok(Users { hashes })
+        Ok(Users {
+            hashes,
+            verified: Arc::default(),
+        })
     }
 
     pub fn verify(&self, user: &str, password: &str) -> bool {
         let Some(hash) = self.hashes.get(user) else {
             return false;
         };
-        PasswordHash::new(hash).is_ok_and(|hash| {
+        let digest: [u8; 32] = Sha256::new()
+            .chain_update(user.as_bytes())
+            .chain_update([0])
+            .chain_update(password.as_bytes())
+            .chain_update([0])
+            .chain_update(hash.as_bytes())
+            .finalize()
+            .into();
+        if lock(&self.verified).contains(&digest) {
+            return true;
+        }
+        let valid = PasswordHash::new(hash).is_ok_and(|hash| {
             Argon2::default()
                 .verify_password(password.as_bytes(), &hash)
                 .is_ok()
-        })
+        });
+        if valid {
+            lock(&self.verified).insert(digest);
+        }
+        valid
     }
 
     pub fn len(&self) -> usize {

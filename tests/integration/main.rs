@@ -4,6 +4,7 @@ mod cli;
 mod crash;
 mod isolation;
 mod qtest;
+mod server;
 mod statements;
 
 use std::path::{Path, PathBuf};

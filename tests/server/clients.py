@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Real HiveServer2 clients against `apiary server`, over loopback.
 
-Starts the server (authentication NONE, then PASSWORD) on fresh warehouses and runs PyHive
-(SASL PLAIN and NOSASL, cancel, the SQLAlchemy `hive://` dialect's inspection), impyla,
-beeline and a Java program on the Hive JDBC driver (tests/server/JdbcClient.java) against it.
-PyPI's pyspark package provides beeline and the Hive JDBC jars.
+Starts the server on fresh warehouses (authentication NONE; PASSWORD; TLS with a certificate
+made by openssl) and runs PyHive (SASL PLAIN, NOSASL and HTTP; cancel; the SQLAlchemy
+`hive://` dialect's inspection), impyla (binary and HTTP), beeline (binary and HTTP, with and
+without TLS) and a Java program on the Hive JDBC driver (tests/server/JdbcClient.java) against
+it. PyPI's pyspark package provides beeline and the Hive JDBC jars.
 
     python3 tests/server/clients.py path/to/apiary
 
@@ -35,17 +36,21 @@ class Server:
             apiary,
             "--warehouse", str(self.workdir / "warehouse"),
             "--metastore", str(self.workdir / "metastore.db"),
-            "server", "--host", "127.0.0.1", "--port", "0", *extra,
+            "server", "--host", "127.0.0.1", "--port", "0", "--http-port", "0", *extra,
         ]
         self.log = open(self.workdir / "server.err", "w")
         self.process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=self.log, text=True)
-        line = self.process.stdout.readline()
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", line)
-        if not match:
-            self.stop()
-            raise RuntimeError(f"the server did not start: {line!r} {self.errors()}")
-        self.port = int(match.group(1))
+        ports = {}
+        for _ in range(2):
+            line = self.process.stdout.readline()
+            match = re.search(r"listening on 127\.0\.0\.1:(\d+) \((\w+) transport", line)
+            if not match:
+                self.stop()
+                raise RuntimeError(f"the server did not start: {line!r} {self.errors()}")
+            ports[match.group(2)] = int(match.group(1))
+        self.port = ports["binary"]
+        self.http_port = ports["http"]
 
     def errors(self):
         return (self.workdir / "server.err").read_text()
@@ -146,6 +151,7 @@ def sqlalchemy_inspection(server):
     with engine.connect() as connection:
         expect(connection.execute(text("select count(*) from orders")).fetchall(), [(0,)],
                "query through the dialect")
+    engine.dispose()
 
 
 @check
@@ -247,6 +253,44 @@ def concurrent_sessions(server):
     expect(errors, [], "errors of 20 concurrent sessions")
 
 
+def http_transport(server, user="ana", password="x", scheme="http"):
+    """A PyHive Thrift transport over HTTP, with basic authentication."""
+    import base64
+    from thrift.transport import THttpClient
+    transport = THttpClient.THttpClient(
+        f"{scheme}://127.0.0.1:{server.http_port}/cliservice")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    transport.setCustomHeaders({"Authorization": f"Basic {token}"})
+    return transport
+
+
+@check
+def http_transport_clients(server):
+    from pyhive import hive
+    from impala.dbapi import connect
+    connection = hive.connect(thrift_transport=http_transport(server, user="web"))
+    cursor = connection.cursor()
+    cursor.execute("select current_user(), 1 + 1")
+    expect(cursor.fetchall(), [("web", 2)], "PyHive over HTTP")
+    connection.close()
+    connection = connect(host="127.0.0.1", port=server.http_port, use_http_transport=True,
+                         http_path="cliservice", auth_mechanism="PLAIN", user="imp",
+                         password="x")
+    cursor = connection.cursor()
+    cursor.execute("select current_user()")
+    expect(cursor.fetchall(), [("imp",)], "impyla over HTTP")
+    connection.close()
+    home = spark_home()
+    result = subprocess.run(
+        [str(home / "bin" / "beeline"), "-u",
+         f"jdbc:hive2://127.0.0.1:{server.http_port}/default;transportMode=http;"
+         "httpPath=cliservice", "-n", "bee", "--outputformat=tsv2", "-e",
+         "select 'over http' as how;"],
+        capture_output=True, text=True, timeout=120, env=dict(os.environ, SPARK_HOME=str(home)))
+    expect(result.returncode, 0, f"beeline over HTTP ({result.stderr[-1500:]})")
+    expect(result.stdout.split("\n")[-3:-1], ["how", "over http"], "beeline over HTTP rows")
+
+
 PASSWORD_CHECKS = []
 
 
@@ -272,12 +316,79 @@ def passwords_are_checked(server):
                    f"{options}: refusal ({type(error).__name__}: {error})")
         else:
             raise AssertionError(f"{options}: a wrong or missing password should be refused")
+    connection = hive.connect(thrift_transport=http_transport(server, password="correct-horse"))
+    cursor = connection.cursor()
+    cursor.execute("select current_user()")
+    expect(cursor.fetchall(), [("ana",)], "HTTP basic authentication")
+    connection.close()
+    import urllib.error
+    import urllib.request
+    for headers in [{}, {"Authorization": "Basic YW5hOndyb25n"}]:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{server.http_port}/cliservice", data=b"\x80", headers=headers)
+        try:
+            urllib.request.urlopen(request, timeout=30)
+            raise AssertionError(f"HTTP with {headers} should be refused")
+        except urllib.error.HTTPError as error:
+            expect(error.code, 401, f"HTTP status with {headers}")
     refused = run_beeline(server, "-n", "ana", "-p", "wrong", "-e", "select 1;")
     expect(refused.returncode != 0, True, "beeline with a wrong password fails")
     accepted = run_beeline(server, "-n", "ana", "-p", "correct-horse", "--outputformat=tsv2",
                            "-e", "select 1 as one;")
     expect(accepted.returncode, 0, f"beeline with the password ({accepted.stderr[-1000:]})")
     expect(accepted.stdout.split(), ["one", "1"], "beeline result")
+
+
+TLS_CHECKS = []
+
+
+def tls_check(function):
+    TLS_CHECKS.append(function)
+    return function
+
+
+def make_certificate(directory):
+    """A self-signed certificate for 127.0.0.1, and a Java trust store holding it."""
+    certificate = directory / "server.pem"
+    key = directory / "server-key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-keyout", str(key), "-out", str(certificate)],
+        check=True, capture_output=True)
+    trust_store = directory / "truststore.jks"
+    subprocess.run(
+        ["keytool", "-importcert", "-noprompt", "-alias", "apiary", "-file", str(certificate),
+         "-keystore", str(trust_store), "-storepass", "changeit"],
+        check=True, capture_output=True)
+    return certificate, key, trust_store
+
+
+@tls_check
+def tls_on_both_transports(server):
+    from impala.dbapi import connect
+    certificate = server.workdir / "server.pem"
+    for options in [{"port": server.port},
+                    {"port": server.http_port, "use_http_transport": True,
+                     "http_path": "cliservice"}]:
+        connection = connect(host="127.0.0.1", auth_mechanism="PLAIN", user="tls",
+                             password="x", use_ssl=True, ca_cert=str(certificate), **options)
+        cursor = connection.cursor()
+        cursor.execute("select current_user()")
+        expect(cursor.fetchall(), [("tls",)], f"impyla over TLS {options}")
+        connection.close()
+    home = spark_home()
+    trust = f"ssl=true;sslTrustStore={server.workdir / 'truststore.jks'};trustStorePassword=changeit"
+    for url in [f"jdbc:hive2://127.0.0.1:{server.port}/default;{trust}",
+                f"jdbc:hive2://127.0.0.1:{server.http_port}/default;transportMode=http;"
+                f"httpPath=cliservice;{trust}"]:
+        result = subprocess.run(
+            [str(home / "bin" / "beeline"), "-u", url, "-n", "bee", "--outputformat=tsv2",
+             "-e", "select 'secure' as how;"],
+            capture_output=True, text=True, timeout=120,
+            env=dict(os.environ, SPARK_HOME=str(home)))
+        expect(result.returncode, 0, f"beeline over TLS {url} ({result.stderr[-1500:]})")
+        expect(result.stdout.split("\n")[-3:-1], ["how", "secure"], "beeline over TLS rows")
 
 
 def run_checks(checks, server):
@@ -294,28 +405,43 @@ def run_checks(checks, server):
     return failures
 
 
-def main():
-    apiary = os.path.abspath(sys.argv[1])
-    failures = 0
+def run_suite(apiary, checks, server_arguments):
+    """Runs `checks` against a server on a fresh warehouse; `server_arguments(workdir)` gives
+    the server's extra flags, after preparing what they name."""
     with tempfile.TemporaryDirectory() as workdir:
-        server = Server(apiary, workdir)
+        server = Server(apiary, workdir, *server_arguments(Path(workdir)))
+        failures = 0
         try:
-            failures += run_checks(CHECKS, server)
+            failures = run_checks(checks, server)
         finally:
             server.stop()
             if failures:
                 print(server.errors(), file=sys.stderr)
-    with tempfile.TemporaryDirectory() as workdir:
-        users = Path(workdir) / "users"
-        subprocess.run([apiary, "passwd", str(users), "ana"], input="correct-horse\n", text=True,
-                       check=True)
-        server = Server(apiary, workdir, "--authentication", "PASSWORD", "--users-file",
-                        str(users))
-        try:
-            failures += run_checks(PASSWORD_CHECKS, server)
-        finally:
-            server.stop()
-    total = len(CHECKS) + len(PASSWORD_CHECKS)
+        return failures
+
+
+def password_mode(workdir):
+    users = workdir / "users"
+    subprocess.run([APIARY, "passwd", str(users), "ana"], input="correct-horse\n", text=True,
+                   check=True)
+    return ["--authentication", "PASSWORD", "--users-file", str(users)]
+
+
+def tls_mode(workdir):
+    certificate, key, _ = make_certificate(workdir)
+    return ["--ssl-cert", str(certificate), "--ssl-key", str(key)]
+
+
+APIARY = None
+
+
+def main():
+    global APIARY
+    APIARY = os.path.abspath(sys.argv[1])
+    failures = run_suite(APIARY, CHECKS, lambda workdir: [])
+    failures += run_suite(APIARY, PASSWORD_CHECKS, password_mode)
+    failures += run_suite(APIARY, TLS_CHECKS, tls_mode)
+    total = len(CHECKS) + len(PASSWORD_CHECKS) + len(TLS_CHECKS)
     print(f"{total - failures} passed, {failures} failed")
     sys.exit(1 if failures else 0)
 
