@@ -179,6 +179,7 @@ def impyla_metadata_and_types(server):
                            datetime.datetime(2024, 2, 29, 10, 11, 12, 500000), b"bytes"),
                f"{mechanism}: dates and binary")
         expect(row[-1], None, f"{mechanism}: NULL")
+        cursor.close()
         connection.close()
 
 
@@ -279,6 +280,7 @@ def http_transport_clients(server):
     cursor = connection.cursor()
     cursor.execute("select current_user()")
     expect(cursor.fetchall(), [("imp",)], "impyla over HTTP")
+    cursor.close()
     connection.close()
     home = spark_home()
     result = subprocess.run(
@@ -376,6 +378,7 @@ def tls_on_both_transports(server):
         cursor = connection.cursor()
         cursor.execute("select current_user()")
         expect(cursor.fetchall(), [("tls",)], f"impyla over TLS {options}")
+        cursor.close()
         connection.close()
     home = spark_home()
     trust = f"ssl=true;sslTrustStore={server.workdir / 'truststore.jks'};trustStorePassword=changeit"
