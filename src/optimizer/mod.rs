@@ -31,6 +31,7 @@
 //!   the Hive size becomes that threshold, and turning the conversion off sets it to zero.
 
 mod casts_never_fail;
+mod cooperative_joins;
 mod distinct_key_order;
 mod hive_division;
 mod hive_round;
@@ -127,7 +128,8 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .with_config(config)
         .with_default_features()
         .with_analyzer_rules(analyzer_rules)
-        .with_optimizer_rules(rules);
+        .with_optimizer_rules(rules)
+        .with_physical_optimizer_rule(Arc::new(cooperative_joins::CooperativeJoins));
     // Hive's arithmetic operand types and array subscripts are settled as the SQL is planned.
     let planners = builder.expr_planners().get_or_insert_with(Vec::new);
     planners.insert(0, Arc::new(crate::analyzer::HiveArithmetic));

@@ -176,7 +176,8 @@ public class JdbcClient {
         try (Statement statement = connection.createStatement()) {
             statement.setQueryTimeout(1);
             try {
-                statement.executeQuery("select count(*) from numbers a, numbers b, numbers c, numbers d");
+                statement.executeQuery(
+                    "select sum(a.n * b.n - c.n + d.n) from numbers a, numbers b, numbers c, numbers d");
                 throw new AssertionError("the query should have timed out");
             } catch (SQLTimeoutException expected) {
                 check(expected.getMessage().contains("timed out"), expected.getMessage());
