@@ -614,6 +614,8 @@ impl HiveService {
         TGetFunctionsResp::new(status, handle)
     }
 
+    /// The protocol has no operation type for key lookups; like HiveServer2, they report
+    /// GET_FUNCTIONS.
     pub fn get_primary_keys(&self, request: TGetPrimaryKeysReq) -> TGetPrimaryKeysResp {
         let (status, handle) = self.metadata_operation(
             &request.session_handle,
@@ -623,6 +625,7 @@ impl HiveService {
         TGetPrimaryKeysResp::new(status, handle)
     }
 
+    /// Reported as GET_FUNCTIONS, as HiveServer2 does (see `get_primary_keys`).
     pub fn get_cross_reference(&self, request: TGetCrossReferenceReq) -> TGetCrossReferenceResp {
         let (status, handle) = self.metadata_operation(
             &request.session_handle,
