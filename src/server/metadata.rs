@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use apiary_metastore::{Metastore, TableType};
+use apiary_metastore::{Metastore, Table, TableType};
 use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Int8Builder, Int16Builder, Int32Builder, RecordBatch, StringBuilder,
 };
@@ -152,38 +152,49 @@ pub fn table_types() -> Result<Results> {
     table(&[("TABLE_TYPE", DataType::Utf8)], rows)
 }
 
+/// The tables whose database and name match, by database then name.
+fn matching_tables(
+    metastore: &dyn Metastore,
+    schema_pattern: Option<&str>,
+    table_pattern: Option<&str>,
+) -> Result<Vec<Table>> {
+    let table_pattern = NamePattern::new(table_pattern)?;
+    let mut tables = Vec::new();
+    for database in databases(metastore, schema_pattern)? {
+        let mut names = metastore.list_tables(&database)?;
+        names.sort();
+        for name in names.iter().filter(|n| table_pattern.matches(n)) {
+            // A table dropped meanwhile is left out.
+            tables.extend(metastore.get_table(&database, name)?);
+        }
+    }
+    Ok(tables)
+}
+
 pub fn tables(
     metastore: &dyn Metastore,
     schema_pattern: Option<&str>,
     table_pattern: Option<&str>,
     table_types: Option<&[String]>,
 ) -> Result<Results> {
-    let table_pattern = NamePattern::new(table_pattern)?;
     let mut rows = Vec::new();
-    for database in databases(metastore, schema_pattern)? {
-        let mut names = metastore.list_tables(&database)?;
-        names.sort();
-        for name in names.iter().filter(|n| table_pattern.matches(n)) {
-            let Some(found) = metastore.get_table(&database, name)? else {
-                continue;
-            };
-            let table_type = jdbc_table_type(&found.table_type);
-            let wanted = table_types
-                .is_none_or(|types| types.iter().any(|t| t.eq_ignore_ascii_case(table_type)));
-            if wanted {
-                rows.push(vec![
-                    text(""),
-                    text(&database),
-                    text(name),
-                    text(table_type),
-                    Cell::Text(found.comment().map(str::to_string)),
-                    NO_TEXT,
-                    NO_TEXT,
-                    NO_TEXT,
-                    NO_TEXT,
-                    NO_TEXT,
-                ]);
-            }
+    for found in matching_tables(metastore, schema_pattern, table_pattern)? {
+        let table_type = jdbc_table_type(&found.table_type);
+        let wanted = table_types
+            .is_none_or(|types| types.iter().any(|t| t.eq_ignore_ascii_case(table_type)));
+        if wanted {
+            rows.push(vec![
+                text(""),
+                text(&found.database),
+                text(&found.name),
+                text(table_type),
+                Cell::Text(found.comment().map(str::to_string)),
+                NO_TEXT,
+                NO_TEXT,
+                NO_TEXT,
+                NO_TEXT,
+                NO_TEXT,
+            ]);
         }
     }
     table(
@@ -209,55 +220,48 @@ pub fn columns(
     table_pattern: Option<&str>,
     column_pattern: Option<&str>,
 ) -> Result<Results> {
-    let table_pattern = NamePattern::new(table_pattern)?;
     let column_pattern = NamePattern::new(column_pattern)?;
     let mut rows = Vec::new();
-    for database in databases(metastore, schema_pattern)? {
-        let mut names = metastore.list_tables(&database)?;
-        names.sort();
-        for name in names.iter().filter(|n| table_pattern.matches(n)) {
-            let Some(found) = metastore.get_table(&database, name)? else {
+    for found in matching_tables(metastore, schema_pattern, table_pattern)? {
+        let (database, name) = (&found.database, &found.name);
+        let all_columns = found.storage.columns.iter().chain(&found.partition_keys);
+        for (position, column) in all_columns.enumerate() {
+            if !column_pattern.matches(&column.name) {
                 continue;
-            };
-            let all_columns = found.storage.columns.iter().chain(&found.partition_keys);
-            for (position, column) in all_columns.enumerate() {
-                if !column_pattern.matches(&column.name) {
-                    continue;
-                }
-                let hive_type = HiveType::parse(&column.type_name).map_err(|e| {
-                    ApiaryError::Analysis(format!(
-                        "column {} of {database}.{name} has a type Apiary cannot read: {e}",
-                        column.name
-                    ))
-                })?;
-                let facts = jdbc_facts(&hive_type);
-                rows.push(vec![
-                    NO_TEXT,
-                    text(&database),
-                    text(name),
-                    text(&column.name),
-                    Cell::Int(Some(facts.data_type)),
-                    text(facts.type_name),
-                    Cell::Int(facts.column_size),
-                    Cell::Tiny(None),
-                    Cell::Int(facts.decimal_digits),
-                    Cell::Int(facts.num_prec_radix),
-                    // DatabaseMetaData.columnNullable
-                    Cell::Int(Some(1)),
-                    Cell::Text(column.comment.clone()),
-                    NO_TEXT,
-                    Cell::Int(None),
-                    Cell::Int(None),
-                    Cell::Int(None),
-                    Cell::Int(Some(i32::try_from(position + 1).unwrap_or(i32::MAX))),
-                    text("YES"),
-                    NO_TEXT,
-                    NO_TEXT,
-                    NO_TEXT,
-                    Cell::Small(None),
-                    text("NO"),
-                ]);
             }
+            let hive_type = HiveType::parse(&column.type_name).map_err(|e| {
+                ApiaryError::Analysis(format!(
+                    "column {} of {database}.{name} has a type Apiary cannot read: {e}",
+                    column.name
+                ))
+            })?;
+            let facts = jdbc_facts(&hive_type);
+            rows.push(vec![
+                NO_TEXT,
+                text(database),
+                text(name),
+                text(&column.name),
+                Cell::Int(Some(facts.data_type)),
+                text(facts.type_name),
+                Cell::Int(facts.column_size),
+                Cell::Tiny(None),
+                Cell::Int(facts.decimal_digits),
+                Cell::Int(facts.num_prec_radix),
+                // DatabaseMetaData.columnNullable
+                Cell::Int(Some(1)),
+                Cell::Text(column.comment.clone()),
+                NO_TEXT,
+                Cell::Int(None),
+                Cell::Int(None),
+                Cell::Int(None),
+                Cell::Int(Some(i32::try_from(position + 1).unwrap_or(i32::MAX))),
+                text("YES"),
+                NO_TEXT,
+                NO_TEXT,
+                NO_TEXT,
+                Cell::Small(None),
+                text("NO"),
+            ]);
         }
     }
     table(
