@@ -1,5 +1,6 @@
 //! Hive's typed number literals: `1.5BD` (DECIMAL, with the precision and scale of the value
-//! without trailing zeros, as Hive types it), `7Y` (TINYINT), `7S` (SMALLINT), `7L` (BIGINT).
+//! without trailing zeros, as Hive types it), `7Y` (TINYINT), `7S` (SMALLINT), `7L` (BIGINT),
+//! `2.5D` (DOUBLE).
 //! Hive identifiers may start with a digit, so the tokenizer reads them as words; they become
 //! `CAST(number AS type)` tokens (a DECIMAL's digits as a string, read exactly).
 
@@ -32,8 +33,9 @@ pub fn expand_typed_literals(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
         out.push(keyword("CAST", Keyword::CAST));
         out.push(at(Token::LParen));
         out.push(at(match target {
-            Target::Decimal { .. } => Token::SingleQuotedString(number),
-            Target::Integer(..) => Token::Number(number, false),
+            // Read from text, so that the number is not first made a DECIMAL.
+            Target::Decimal { .. } | Target::Double => Token::SingleQuotedString(number),
+            Target::Numeric(..) => Token::Number(number, false),
         }));
         out.push(keyword("AS", Keyword::AS));
         match target {
@@ -45,7 +47,8 @@ pub fn expand_typed_literals(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
                 out.push(at(Token::Number(scale.to_string(), false)));
                 out.push(at(Token::RParen));
             }
-            Target::Integer(name, keyword_of_type) => out.push(keyword(name, keyword_of_type)),
+            Target::Numeric(name, keyword_of_type) => out.push(keyword(name, keyword_of_type)),
+            Target::Double => out.push(keyword("DOUBLE", Keyword::DOUBLE)),
         }
         out.push(at(Token::RParen));
     }
@@ -53,8 +56,13 @@ pub fn expand_typed_literals(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
 }
 
 enum Target {
-    Decimal { precision: u64, scale: u64 },
-    Integer(&'static str, Keyword),
+    Decimal {
+        precision: u64,
+        scale: u64,
+    },
+    /// An integer type, by name.
+    Numeric(&'static str, Keyword),
+    Double,
 }
 
 /// `word` as a number and the type its suffix names, if it is a typed literal.
@@ -67,19 +75,21 @@ fn typed_literal(word: &Word) -> Option<(String, Target)> {
     let (number, target) = if let Some(number) = upper.strip_suffix("BD") {
         let (digits, precision, scale) = normalized_decimal(number)?;
         return Some((digits, Target::Decimal { precision, scale }));
+    } else if let Some(number) = upper.strip_suffix('D') {
+        (number, Target::Double)
     } else {
         let (number, target) = match upper.as_bytes().last()? {
             b'Y' => (
                 &value[..value.len() - 1],
-                Target::Integer("TINYINT", Keyword::TINYINT),
+                Target::Numeric("TINYINT", Keyword::TINYINT),
             ),
             b'S' => (
                 &value[..value.len() - 1],
-                Target::Integer("SMALLINT", Keyword::SMALLINT),
+                Target::Numeric("SMALLINT", Keyword::SMALLINT),
             ),
             b'L' => (
                 &value[..value.len() - 1],
-                Target::Integer("BIGINT", Keyword::BIGINT),
+                Target::Numeric("BIGINT", Keyword::BIGINT),
             ),
             _ => return None,
         };
@@ -102,9 +112,10 @@ mod tests {
     #[test]
     fn suffixed_numbers_are_typed() {
         assert_eq!(
-            query_text("select 12332.123456BD, 0.50bd, 7Y, 7S, 7L, 7x from t"),
+            query_text("select 12332.123456BD, 0.50bd, 7Y, 7S, 7L, 2.25D, 3d, 7x from t"),
             "SELECT CAST('12332.123456' AS DECIMAL(11,6)), CAST('0.5' AS DECIMAL(1,1)), \
-             CAST(7 AS TINYINT), CAST(7 AS SMALLINT), CAST(7 AS BIGINT), 7x FROM t"
+             CAST(7 AS TINYINT), CAST(7 AS SMALLINT), CAST(7 AS BIGINT), CAST('2.25' AS DOUBLE), \
+             CAST('3' AS DOUBLE), 7x FROM t"
         );
     }
 }
