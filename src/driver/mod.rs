@@ -190,11 +190,6 @@ impl Session {
         Ok(parser::parse_statement(&self.substitute(text))?)
     }
 
-    /// The user the session's statements run as (table owners, `current_user()`).
-    pub fn user(&self) -> &str {
-        &self.user
-    }
-
     pub fn set_user(&mut self, user: &str) {
         self.user = user.to_string();
     }

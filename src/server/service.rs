@@ -5,8 +5,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use tokio::runtime::Handle as RuntimeHandle;
 
 use super::auth::Authenticator;
@@ -18,8 +16,9 @@ use super::row_set::row_set;
 use super::sessions::{ServerSession, StatementSettings};
 use super::type_desc::table_schema;
 use crate::analyzer::lateral_view::GENERATORS;
-use crate::driver::{Engine, Session};
+use crate::driver::{Engine, Session, StatementOutput};
 use crate::error::Result;
+use crate::execution::results::single_column;
 use crate::functions::catalog::function_names;
 
 /// The newest protocol version the server speaks.
@@ -472,13 +471,11 @@ impl HiveService {
             .clamp(1, MAX_FETCH_ROWS);
         if request.fetch_type == Some(1) {
             let lines = operation.unread_log(rewind, max_rows);
-            let schema = Schema::new(vec![Field::new("operation_log", DataType::Utf8, true)]);
-            let batch = RecordBatch::try_from_iter([(
-                "operation_log",
-                Arc::new(datafusion::arrow::array::StringArray::from(lines)) as _,
-            )])
-            .map_err(|e| failed(e.to_string()))?;
-            let rows = row_set(&schema, &[batch], 0, columnar)?;
+            let StatementOutput::Rows { schema, batches } = single_column("operation_log", lines)
+            else {
+                return Err(failed("the operation log has no rows"));
+            };
+            let rows = row_set(&schema, &batches, 0, columnar)?;
             return Ok((rows, false));
         }
         let mut state = operation.state();
@@ -505,10 +502,10 @@ impl HiveService {
         &self,
         session: &TSessionHandle,
         kind: TOperationType,
-        build: impl FnOnce(&Self) -> Result<Results>,
+        build: impl FnOnce(&ServerSession) -> Result<Results>,
     ) -> (TStatus, Option<TOperationHandle>) {
         let result = self.session(session).and_then(|session| {
-            let results = build(self)?;
+            let results = build(&session)?;
             let operation = self.register(
                 &session,
                 Operation::finished(session.handle.id, kind, results),
@@ -540,32 +537,26 @@ impl HiveService {
     }
 
     pub fn get_schemas(&self, request: TGetSchemasReq) -> TGetSchemasResp {
-        let (status, handle) = self.metadata_operation(
-            &request.session_handle,
-            TOperationType::GET_SCHEMAS,
-            |service| {
+        let (status, handle) =
+            self.metadata_operation(&request.session_handle, TOperationType::GET_SCHEMAS, |_| {
                 metadata::schemas(
-                    service.engine.metastore.as_ref(),
+                    self.engine.metastore.as_ref(),
                     request.schema_name.as_deref(),
                 )
-            },
-        );
+            });
         TGetSchemasResp::new(status, handle)
     }
 
     pub fn get_tables(&self, request: TGetTablesReq) -> TGetTablesResp {
-        let (status, handle) = self.metadata_operation(
-            &request.session_handle,
-            TOperationType::GET_TABLES,
-            |service| {
+        let (status, handle) =
+            self.metadata_operation(&request.session_handle, TOperationType::GET_TABLES, |_| {
                 metadata::tables(
-                    service.engine.metastore.as_ref(),
+                    self.engine.metastore.as_ref(),
                     request.schema_name.as_deref(),
                     request.table_name.as_deref(),
                     request.table_types.as_deref(),
                 )
-            },
-        );
+            });
         TGetTablesResp::new(status, handle)
     }
 
@@ -579,32 +570,25 @@ impl HiveService {
     }
 
     pub fn get_columns(&self, request: TGetColumnsReq) -> TGetColumnsResp {
-        let (status, handle) = self.metadata_operation(
-            &request.session_handle,
-            TOperationType::GET_COLUMNS,
-            |service| {
+        let (status, handle) =
+            self.metadata_operation(&request.session_handle, TOperationType::GET_COLUMNS, |_| {
                 metadata::columns(
-                    service.engine.metastore.as_ref(),
+                    self.engine.metastore.as_ref(),
                     request.schema_name.as_deref(),
                     request.table_name.as_deref(),
                     request.column_name.as_deref(),
                 )
-            },
-        );
+            });
         TGetColumnsResp::new(status, handle)
     }
 
     pub fn get_functions(&self, request: TGetFunctionsReq) -> TGetFunctionsResp {
-        let names = self.session(&request.session_handle).map(|session| {
-            let session = session.engine_session();
-            let guard = session.blocking_lock();
-            function_names(&guard.ctx.state())
-        });
         let (status, handle) = self.metadata_operation(
             &request.session_handle,
             TOperationType::GET_FUNCTIONS,
-            |_| {
-                let mut names = names.unwrap_or_default();
+            |session| {
+                let engine_session = session.engine_session();
+                let mut names = function_names(&engine_session.blocking_lock().ctx.state());
                 names.extend(GENERATORS.iter().map(|g| g.to_string()));
                 names.sort();
                 names.dedup();

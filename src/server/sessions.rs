@@ -83,25 +83,19 @@ pub struct StatementSettings {
 impl StatementSettings {
     /// Applies the overlay to the locked session; the settings are put back when the
     /// returned guard is dropped.
-    pub fn apply(self, mut session: OwnedMutexGuard<Session>) -> Result<OverlaidSession> {
-        let mut saved = Vec::new();
+    pub fn apply(self, session: OwnedMutexGuard<Session>) -> Result<OverlaidSession> {
+        let mut overlaid = OverlaidSession {
+            session,
+            saved: Vec::new(),
+        };
         for (name, value) in &self.overlay {
-            saved.push(session.snapshot_setting(name));
-            if let Err(error) = session.set(name, value) {
-                return Err(restore_on_error(session, saved, error));
-            }
+            let snapshot = overlaid.session.snapshot_setting(name);
+            overlaid.saved.push(snapshot);
+            // On an error, dropping `overlaid` puts back what was set so far.
+            overlaid.session.set(name, value)?;
         }
-        Ok(OverlaidSession { session, saved })
+        Ok(overlaid)
     }
-}
-
-fn restore_on_error(
-    session: OwnedMutexGuard<Session>,
-    saved: Vec<SettingSnapshot>,
-    error: crate::error::ApiaryError,
-) -> crate::error::ApiaryError {
-    drop(OverlaidSession { session, saved });
-    error
 }
 
 /// A locked session with a statement's settings applied.
