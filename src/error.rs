@@ -21,7 +21,15 @@ pub enum ApiaryError {
     #[error("Not supported yet: {0}")]
     NotSupported(String),
     #[error(transparent)]
-    DataFusion(#[from] DataFusionError),
+    DataFusion(DataFusionError),
+    /// A query needed more memory than `apiary.memory.limit` gives it, in an operator that
+    /// cannot spill to disk.
+    #[error(
+        "Query ran out of memory: it needs more than apiary.memory.limit allows and could not \
+         spill to disk. Raise the limit (SET apiary.memory.limit=...) or make the query smaller. \
+         Details: {0}"
+    )]
+    OutOfMemory(String),
     #[error("{context}: {source}")]
     Io {
         context: String,
@@ -29,6 +37,15 @@ pub enum ApiaryError {
     },
     #[error("Query cancelled")]
     Cancelled,
+}
+
+impl From<DataFusionError> for ApiaryError {
+    fn from(error: DataFusionError) -> Self {
+        match error.find_root() {
+            DataFusionError::ResourcesExhausted(detail) => ApiaryError::OutOfMemory(detail.clone()),
+            _ => ApiaryError::DataFusion(error),
+        }
+    }
 }
 
 impl ApiaryError {

@@ -95,8 +95,8 @@ class Apiary:
         _, times = self.run(statements, {"tpch_dir": str(data)})
         return sum(times)
 
-    def measure(self, query: str, cbo: bool, runs: int) -> tuple:
-        settings = ["use tpch", f"set hive.cbo.enable={'true' if cbo else 'false'}"]
+    def measure(self, query: str, cbo: bool, runs: int, database: str = "tpch") -> tuple:
+        settings = [f"use {database}", f"set hive.cbo.enable={'true' if cbo else 'false'}"]
         stdout, times = self.run(settings + [query] * (runs + 1))
         # The answer of one run: the output lines divided by the number of runs.
         lines = stdout.strip().splitlines()

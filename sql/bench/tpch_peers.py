@@ -1,22 +1,32 @@
 #!/usr/bin/env python3
-"""TPC-H on Apiary, DuckDB and DataFusion: the 22 queries of sql/tpch/ on the same Parquet
-files (tpchgen-cli output), with the same thread count.
+"""TPC-H on Apiary, DuckDB and DataFusion (and, on request, Spark SQL as the Hive reference):
+the 22 queries of sql/tpch/ on the same files, with the same thread count, in three layouts.
 
-Apiary reads the files as the external tables of sql/tpch/schema.sql, with statistics from
-sql/tpch/analyze.sql; DuckDB through views over `read_parquet`; DataFusion (its Python
-package) through `register_parquet`. Each query runs once to warm up, then --runs times; the
-table shows medians in seconds, Apiary's time over each peer's, and geomeans. Answers are
-checked to agree (numbers to a relative 1e-4: Hive's DECIMAL arithmetic keeps other scales).
+    parquet       tpchgen-cli's Parquet files (two per table) as external tables
+                  (sql/tpch/schema.sql). DuckDB: views over read_parquet; DataFusion:
+                  register_parquet.
+    partitioned   lineitem partitioned by ship month and orders by order month, written by
+                  Apiary's dynamic-partition inserts (sql/tpch/schema_partitioned.sql); the
+                  other tables as in parquet. DuckDB and DataFusion read the same partition
+                  directories (hive_partitioning / table_partition_cols).
+    text          tpchgen-cli's pipe-delimited .tbl files as Hive TEXTFILE tables
+                  (sql/tpch/schema_text.sql). DuckDB: read_csv; DataFusion: register_csv.
+
+Apiary's tables carry statistics from sql/tpch/analyze.sql. Each query runs once to warm up,
+then --runs times; the tables show medians in seconds, Apiary's time over each peer's, and
+geomeans. Answers are checked to agree (numbers to a relative 1e-4: Hive's DECIMAL arithmetic
+keeps other scales).
 
     python3 sql/bench/tpch_peers.py --apiary target/release/apiary --scale 1
 
-Needs `pip install tpchgen-cli duckdb datafusion`. This is the Parquet layout of the
-benchmark issue 7 asks for; the partitioned and text layouts are not here yet.
+Needs `pip install tpchgen-cli duckdb datafusion pyarrow`; `--spark` adds a Spark SQL row
+(`pip install pyspark` and a Java runtime), which is slow.
 """
 
 import datetime
 import decimal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,10 +34,52 @@ from pathlib import Path
 
 import datafusion
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from tpch_join_order import QUERIES, Apiary, agree, generate, geomean, strip_comments, tpch_arguments
 
 TABLES = ["nation", "region", "part", "supplier", "partsupp", "customer", "orders", "lineitem"]
+LAYOUTS = ["parquet", "partitioned", "text"]
+# Partition column of each partitioned table, and the column its month comes from.
+PARTITIONED = {"lineitem": "l_shipmonth", "orders": "o_ordermonth"}
+DATABASES = {"parquet": "tpch", "partitioned": "tpch_partitioned", "text": "tpch_text"}
+SCHEMAS = {"parquet": "schema.sql", "partitioned": "schema_partitioned.sql", "text": "schema_text.sql"}
+
+
+class Files:
+    """Where each layout's files are: `parquet` and `text` from tpchgen-cli, `partitioned`
+    written by Apiary."""
+
+    def __init__(self, parquet: Path, scale: float):
+        self.parquet = parquet
+        self.text = parquet.with_name(parquet.name + "-text")
+        self.partitioned = parquet.with_name(parquet.name + "-partitioned")
+        self.scale = scale
+
+    def generate_text(self) -> None:
+        if (self.text / "_GENERATED").exists():
+            return
+        print(f"generating TPC-H SF{self.scale:g} text in {self.text} ...", file=sys.stderr, flush=True)
+        self.text.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["tpchgen-cli", "tbl", "-s", str(self.scale), "--parts", "2", "--output-dir", str(self.text)],
+            check=True,
+        )
+        (self.text / "_GENERATED").touch()
+
+    def schema(self, table: str) -> pa.Schema:
+        """The table's columns as tpchgen-cli's Parquet files type them (plain strings)."""
+        file = sorted((self.parquet / table).glob("*.parquet"))[0]
+        fields = [
+            pa.field(f.name, pa.string() if f.type == pa.string_view() else f.type)
+            for f in pq.read_schema(file)
+        ]
+        return pa.schema(fields)
+
+    def text_schema(self, table: str) -> pa.Schema:
+        # Every .tbl line ends with '|': an empty last field.
+        return self.schema(table).append(pa.field("_end", pa.string()))
 
 
 def as_text(value) -> str:
@@ -50,14 +102,30 @@ def timed(run, runs: int) -> tuple:
     return statistics.median(times), answer
 
 
+DUCKDB_TYPES = {pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.string(): "VARCHAR", pa.date32(): "DATE"}
+
+
 class DuckDB:
-    def __init__(self, data: Path, threads: int):
+    name = "duckdb"
+
+    def __init__(self, files: Files, layout: str, threads: int):
         self.connection = duckdb.connect()
         self.connection.execute(f"set threads = {threads}")
         for table in TABLES:
-            self.connection.execute(
-                f"create view {table} as select * from read_parquet('{data}/{table}/*.parquet')"
-            )
+            if layout == "text":
+                columns = ", ".join(
+                    f"'{f.name}': '{DUCKDB_TYPES.get(f.type) or str(f.type).replace('decimal128', 'DECIMAL')}'"
+                    for f in files.text_schema(table)
+                )
+                source = (
+                    f"read_csv('{files.text}/{table}/*.tbl', delim = '|', header = false, "
+                    f"columns = {{{columns}}})"
+                )
+            elif layout == "partitioned" and table in PARTITIONED:
+                source = f"read_parquet('{files.partitioned}/{table}/*/*', hive_partitioning = true)"
+            else:
+                source = f"read_parquet('{files.parquet}/{table}/*.parquet')"
+            self.connection.execute(f"create view {table} as select * from {source}")
 
     def measure(self, query: str, runs: int) -> tuple:
         def run():
@@ -67,11 +135,30 @@ class DuckDB:
 
 
 class DataFusion:
-    def __init__(self, data: Path, threads: int):
+    name = "datafusion"
+
+    def __init__(self, files: Files, layout: str, threads: int):
         config = datafusion.SessionConfig().with_target_partitions(threads)
         self.context = datafusion.SessionContext(config)
         for table in TABLES:
-            self.context.register_parquet(table, str(data / table))
+            if layout == "text":
+                self.context.register_csv(
+                    table,
+                    str(files.text / table),
+                    schema=files.text_schema(table),
+                    has_header=False,
+                    delimiter="|",
+                    file_extension=".tbl",
+                )
+            elif layout == "partitioned" and table in PARTITIONED:
+                self.context.register_parquet(
+                    table,
+                    str(files.partitioned / table),
+                    table_partition_cols=[(PARTITIONED[table], pa.string())],
+                    file_extension="",
+                )
+            else:
+                self.context.register_parquet(table, str(files.parquet / table))
 
     def measure(self, query: str, runs: int) -> tuple:
         def run():
@@ -86,41 +173,131 @@ class DataFusion:
         return timed(run, runs)
 
 
+class Spark:
+    """Spark SQL in local mode: the Hive reference row. Its tables are temporary views over
+    the same files."""
+
+    name = "spark"
+
+    def __init__(self, files: Files, layout: str, threads: int):
+        from pyspark.sql import SparkSession
+
+        self.spark = (
+            SparkSession.builder.master(f"local[{threads}]")
+            .config("spark.sql.shuffle.partitions", str(threads))
+            .config("spark.ui.enabled", "false")
+            .getOrCreate()
+        )
+        for table in TABLES:
+            if layout == "text":
+                ddl = ", ".join(
+                    f"{f.name} {'string' if f.type == pa.string() else spark_type(f.type)}"
+                    for f in files.text_schema(table)
+                )
+                frame = self.spark.read.csv(str(files.text / table), sep="|", schema=ddl)
+            elif layout == "partitioned" and table in PARTITIONED:
+                frame = self.spark.read.parquet(str(files.partitioned / table))
+            else:
+                frame = self.spark.read.parquet(str(files.parquet / table))
+            frame.createOrReplaceTempView(table)
+
+    def measure(self, query: str, runs: int) -> tuple:
+        def run():
+            return [tuple(map(as_text, row)) for row in self.spark.sql(query).collect()]
+
+        return timed(run, runs)
+
+
+def spark_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_decimal(arrow_type):
+        return f"decimal({arrow_type.precision},{arrow_type.scale})"
+    return {pa.int64(): "bigint", pa.int32(): "int", pa.date32(): "date"}[arrow_type]
+
+
+def setup_apiary(apiary: Apiary, files: Files, layouts: list) -> None:
+    """Creates the tables of every layout asked for, with their statistics. The partitioned
+    layout is written from the Parquet one."""
+    analyze = strip_comments((QUERIES / "analyze.sql").read_text())
+    text = ""
+    for layout in LAYOUTS:
+        if layout in layouts or (layout == "parquet" and "partitioned" in layouts):
+            text += strip_comments((QUERIES / SCHEMAS[layout]).read_text()) + "\n" + analyze + "\n"
+    statements = [s.strip() for s in text.split(";") if s.strip()]
+    hivevars = {
+        "tpch_dir": str(files.parquet),
+        "tpch_partitioned_dir": str(files.partitioned),
+        "tpch_text_dir": str(files.text),
+    }
+    started = time.perf_counter()
+    apiary.run(statements, hivevars)
+    print(f"apiary setup ({', '.join(layouts)}): {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def run_layout(layout: str, apiary: Apiary, peers: list, queries: list, args) -> None:
+    names = [peer.name for peer in peers]
+    print(f"\nTPC-H SF{args.scale:g}, {layout}, {args.threads} threads; medians of {args.runs} runs, seconds")
+    print(
+        f"{'query':<6}{'apiary':>9}"
+        + "".join(f"{name:>11}" for name in names)
+        + "".join(f"{'/' + name:>12}" for name in names)
+        + "  note"
+    )
+    ratios = {name: [] for name in names}
+    for n in queries:
+        query = strip_comments((QUERIES / f"q{n:02d}.sql").read_text()).rstrip(";")
+        t_apiary, answer = apiary.measure(query, True, args.runs, DATABASES[layout])
+        times, notes = {}, []
+        for peer in peers:
+            try:
+                times[peer.name], theirs = peer.measure(query, args.runs)
+            except Exception as error:  # a peer that cannot run a query is reported, not fatal
+                times[peer.name] = float("nan")
+                notes.append(f"{peer.name} failed: {str(error).splitlines()[0][:60]}")
+                continue
+            ratios[peer.name].append(t_apiary / times[peer.name])
+            if not agree(answer, theirs, 1e-4):
+                notes.append(f"answers differ from {peer.name}")
+        print(
+            f"Q{n:<5}{t_apiary:>9.3f}"
+            + "".join(f"{times[name]:>11.3f}" for name in names)
+            + "".join(f"{t_apiary / times[name]:>12.2f}" for name in names)
+            + f"  {'; '.join(notes)}",
+            flush=True,
+        )
+    print(
+        f"{layout}: geomean of apiary's time over "
+        + ", ".join(f"{name}'s {geomean(r):.2f}" for name, r in ratios.items() if r),
+        flush=True,
+    )
+
+
 def main() -> None:
-    args = tpch_arguments(__doc__).parse_args()
-    data = args.data or Path(tempfile.gettempdir()) / f"apiary-tpch-sf{args.scale:g}"
-    generate(data, args.scale)
+    parser = tpch_arguments(__doc__)
+    parser.add_argument("--layouts", default=",".join(LAYOUTS), help="some of: " + ", ".join(LAYOUTS))
+    parser.add_argument("--queries", default="1-22", help="e.g. 5,7-9")
+    parser.add_argument("--spark", action="store_true", help="add Spark SQL (slow)")
+    args = parser.parse_args()
+    layouts = [layout.strip() for layout in args.layouts.split(",")]
+    for layout in layouts:
+        if layout not in LAYOUTS:
+            parser.error(f"unknown layout {layout}; the layouts are {', '.join(LAYOUTS)}")
+    queries = []
+    for part in args.queries.split(","):
+        low, _, high = part.partition("-")
+        queries += list(range(int(low), int(high or low) + 1))
+
+    files = Files(args.data or Path(tempfile.gettempdir()) / f"apiary-tpch-sf{args.scale:g}", args.scale)
+    generate(files.parquet, args.scale)
+    if "text" in layouts:
+        files.generate_text()
 
     with tempfile.TemporaryDirectory() as home:
         apiary = Apiary(args.apiary, args.threads, Path(home), args.timeout)
-        apiary.setup(data)
-        peers = [("duckdb", DuckDB(data, args.threads)), ("datafusion", DataFusion(data, args.threads))]
-        print(f"TPC-H SF{args.scale:g}, Parquet, {args.threads} threads; medians of {args.runs} runs, seconds")
-        print(f"{'query':<6}{'apiary':>9}{'duckdb':>9}{'datafusion':>11}{'/duckdb':>9}{'/datafusion':>12}  note")
-        ratios = {name: [] for name, _ in peers}
-        for n in range(1, 23):
-            query = strip_comments((QUERIES / f"q{n:02d}.sql").read_text()).rstrip(";")
-            t_apiary, answer = apiary.measure(query, True, args.runs)
-            times, notes = {}, []
-            for name, peer in peers:
-                try:
-                    times[name], theirs = peer.measure(query, args.runs)
-                except Exception as error:  # a peer that cannot run a query is reported, not fatal
-                    times[name], theirs = float("nan"), None
-                    notes.append(f"{name} failed: {str(error).splitlines()[0][:60]}")
-                    continue
-                ratios[name].append(t_apiary / times[name])
-                if not agree(answer, theirs, 1e-4):
-                    notes.append(f"answers differ from {name}")
-            print(
-                f"Q{n:<5}{t_apiary:>9.3f}{times['duckdb']:>9.3f}{times['datafusion']:>11.3f}"
-                f"{t_apiary / times['duckdb']:>9.2f}{t_apiary / times['datafusion']:>12.2f}  {'; '.join(notes)}",
-                flush=True,
-            )
-        print(
-            "geomean of apiary's time over: "
-            + ", ".join(f"{name} {geomean(r):.2f}" for name, r in ratios.items() if r)
-        )
+        setup_apiary(apiary, files, layouts)
+        kinds = [DuckDB, DataFusion] + ([Spark] if args.spark else [])
+        for layout in layouts:
+            peers = [kind(files, layout, args.threads) for kind in kinds]
+            run_layout(layout, apiary, peers, queries, args)
 
 
 if __name__ == "__main__":

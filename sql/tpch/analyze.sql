@@ -1,5 +1,4 @@
--- Statistics of the TPC-H tables for the cost-based optimizer.
-use tpch;
+-- Statistics of the TPC-H tables of the current database for the cost-based optimizer.
 analyze table nation compute statistics for columns;
 analyze table region compute statistics for columns;
 analyze table part compute statistics for columns;

@@ -24,6 +24,7 @@ pub use catalog::TableEntry;
 use crate::config::ApiaryConfig;
 use crate::error::{ApiaryError, Result};
 use crate::execution;
+use crate::execution::memory;
 use crate::execution::scan_log::ScanLog;
 use crate::execution::table_lock::ReadLocks;
 use crate::optimizer;
@@ -151,6 +152,9 @@ impl Session {
             return Ok(());
         }
         let name = name.strip_prefix("hiveconf:").unwrap_or(name);
+        if name == memory::MEMORY_LIMIT {
+            memory::parse_limit(value, memory::machine_memory()).map_err(ApiaryError::Analysis)?;
+        }
         if name.starts_with("datafusion.") {
             self.ctx
                 .state_ref()
@@ -483,5 +487,8 @@ fn datafusion_config() -> SessionConfig {
     options.sql_parser.map_string_types_to_utf8view = false;
     options.sql_parser.enable_ident_normalization = true;
     options.execution.parquet.schema_force_view_types = false;
+    // EXPLAIN ANALYZE shows each operator's rows, bytes and time; the developer metrics
+    // (`dev`) on request.
+    options.explain.analyze_level = datafusion::common::format::MetricType::Summary;
     config
 }

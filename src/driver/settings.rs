@@ -82,6 +82,11 @@ pub const KNOWN_SETTINGS: &[SettingDef] = &[
         doc: "Largest small side, in bytes, of a join run as a map join.",
     },
     SettingDef {
+        name: crate::execution::memory::MEMORY_LIMIT,
+        default: crate::execution::memory::DEFAULT_MEMORY_LIMIT,
+        doc: "Memory the session's queries may use: a size (4GB, 512MB), a share of the machine's memory (80%) or unlimited. Sorts and aggregations spill to disk past it; a query that cannot spill fails with an out-of-memory error.",
+    },
+    SettingDef {
         name: "apiary.output.format",
         default: "",
         doc: "Overrides the CLI's result format: table, tsv, csv or json.",

@@ -1,14 +1,21 @@
 //! What Apiary's own file-scan operators (text, ORC) share: the files of a scan with their
-//! partition values, their plan properties, and how EXPLAIN shows them.
+//! partition values, their plan properties, how EXPLAIN shows them, and the metrics EXPLAIN
+//! ANALYZE reports for them.
 
 use std::fmt;
 use std::sync::Arc;
 
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::{ScalarValue, project_schema};
 use datafusion::error::Result;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::metrics::{
+    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricType, Time,
+};
+use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
 use datafusion::physical_plan::{Partitioning, PlanProperties};
 
 /// A file to scan and the partition-key values of the partition it belongs to.
@@ -51,4 +58,60 @@ pub fn fmt_scan(
         write!(f, ", limit={limit}")?;
     }
     Ok(())
+}
+
+/// The metrics of one output partition of a file scan: rows out and time spent decoding
+/// (`output_rows`, `elapsed_compute`), and files opened. Scans that read their files
+/// themselves (text) also count the bytes read and the time spent reading them
+/// (`bytes_scanned`, `time_reading`).
+pub struct ScanMetrics {
+    pub baseline: BaselineMetrics,
+    pub files_opened: Count,
+    pub bytes_scanned: Count,
+    pub time_reading: Time,
+}
+
+impl ScanMetrics {
+    pub fn new(metrics: &ExecutionPlanMetricsSet, partition: usize) -> Self {
+        ScanMetrics {
+            baseline: BaselineMetrics::new(metrics, partition),
+            files_opened: MetricBuilder::new(metrics)
+                .with_type(MetricType::Summary)
+                .counter("files_opened", partition),
+            bytes_scanned: MetricBuilder::new(metrics)
+                .with_type(MetricType::Summary)
+                .counter("bytes_scanned", partition),
+            time_reading: MetricBuilder::new(metrics).subset_time("time_reading", partition),
+        }
+    }
+
+    /// Without the reading metrics, for scans whose file reader is a library's.
+    pub fn decoding_only(metrics: &ExecutionPlanMetricsSet, partition: usize) -> Self {
+        ScanMetrics {
+            baseline: BaselineMetrics::new(metrics, partition),
+            files_opened: MetricBuilder::new(metrics)
+                .with_type(MetricType::Summary)
+                .counter("files_opened", partition),
+            bytes_scanned: Count::new(),
+            time_reading: Time::new(),
+        }
+    }
+}
+
+/// Streams the batches `read` produces on a blocking thread (file reading and decoding block),
+/// two batches ahead of the consumer. `read` hands each batch to its callback, which returns
+/// false once the consumer is gone; the partition's end time is recorded when it returns.
+pub fn stream_from_blocking_reader(
+    schema: SchemaRef,
+    metrics: ScanMetrics,
+    read: impl FnOnce(&ScanMetrics, &mut dyn FnMut(RecordBatch) -> bool) -> Result<()> + Send + 'static,
+) -> SendableRecordBatchStream {
+    let mut builder = RecordBatchReceiverStreamBuilder::new(schema, 2);
+    let tx = builder.tx();
+    builder.spawn_blocking(move || {
+        let outcome = read(&metrics, &mut |batch| tx.blocking_send(Ok(batch)).is_ok());
+        metrics.baseline.done();
+        outcome
+    });
+    builder.build()
 }

@@ -1,7 +1,7 @@
 //! The `ExecutionPlan` methods every leaf operator (a scan without children) shares.
 
 /// Expands, inside `impl ExecutionPlan for T`, the methods of a leaf named `$name` whose
-/// plan properties are in the field `properties`.
+/// plan properties are in the field `properties` and metrics in the field `metrics`.
 macro_rules! leaf_exec_methods {
     ($name:literal) => {
         fn name(&self) -> &str {
@@ -10,6 +10,10 @@ macro_rules! leaf_exec_methods {
 
         fn properties(&self) -> &std::sync::Arc<datafusion::physical_plan::PlanProperties> {
             &self.properties
+        }
+
+        fn metrics(&self) -> Option<datafusion::physical_plan::metrics::MetricsSet> {
+            Some(self.metrics.clone_inner())
         }
 
         fn children(&self) -> Vec<&std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>> {

@@ -14,6 +14,7 @@ pub mod format;
 pub mod insert;
 mod leaf_exec;
 pub mod load;
+pub mod memory;
 pub mod multi_insert;
 mod orc_scan;
 pub mod partition_ddl;

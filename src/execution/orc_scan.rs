@@ -12,12 +12,14 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
+use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, RecordOutput};
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 use orc_rust::ArrowReaderBuilder;
 use orc_rust::projection::ProjectionMask;
 
-use super::file_scan::{ScanFile, fmt_scan, scan_properties};
+use super::file_scan::{
+    ScanFile, ScanMetrics, fmt_scan, scan_properties, stream_from_blocking_reader,
+};
 use super::leaf_exec::{leaf_exec_methods, scan_statistics_method};
 
 #[derive(Debug)]
@@ -31,6 +33,7 @@ pub struct OrcScanExec {
     properties: Arc<PlanProperties>,
     /// Estimates for the whole table schema, before projection.
     statistics: Arc<datafusion::common::Statistics>,
+    metrics: ExecutionPlanMetricsSet,
 }
 
 impl OrcScanExec {
@@ -51,6 +54,7 @@ impl OrcScanExec {
             limit,
             properties,
             statistics,
+            metrics: ExecutionPlanMetricsSet::new(),
         })
     }
 
@@ -86,11 +90,12 @@ impl ExecutionPlan for OrcScanExec {
             limit: self.limit,
         };
         let files = self.groups.get(partition).cloned().unwrap_or_default();
-        let mut builder = RecordBatchReceiverStreamBuilder::new(output_schema, 2);
-        let tx = builder.tx();
-        builder
-            .spawn_blocking(move || job.run(&files, |batch| tx.blocking_send(Ok(batch)).is_ok()));
-        Ok(builder.build())
+        let metrics = ScanMetrics::decoding_only(&self.metrics, partition);
+        Ok(stream_from_blocking_reader(
+            output_schema,
+            metrics,
+            move |metrics, emit| job.run(&files, metrics, emit),
+        ))
     }
 }
 
@@ -105,7 +110,12 @@ struct OrcJob {
 
 impl OrcJob {
     /// Reads the files, handing each batch to `emit` until it returns false or the limit is hit.
-    fn run(&self, files: &[ScanFile], mut emit: impl FnMut(RecordBatch) -> bool) -> Result<()> {
+    fn run(
+        &self,
+        files: &[ScanFile],
+        metrics: &ScanMetrics,
+        emit: &mut dyn FnMut(RecordBatch) -> bool,
+    ) -> Result<()> {
         let mut remaining = self.limit.unwrap_or(usize::MAX);
         for file in files {
             let unreadable = |e: &dyn fmt::Display| {
@@ -115,6 +125,7 @@ impl OrcJob {
                 ))
             };
             let handle = std::fs::File::open(&file.path).map_err(|e| unreadable(&e))?;
+            metrics.files_opened.add(1);
             let builder = ArrowReaderBuilder::try_new(handle).map_err(|e| unreadable(&e))?;
             let root = builder.file_metadata().root_data_type();
             let file_columns = root.children().len();
@@ -140,15 +151,22 @@ impl OrcJob {
                 .with_projection(mask)
                 .with_batch_size(self.batch_size)
                 .build();
-            for batch in reader {
+            let mut batches = reader.into_iter();
+            loop {
+                let decoding = metrics.baseline.elapsed_compute().timer();
+                let Some(batch) = batches.next() else {
+                    break;
+                };
                 let batch = batch.map_err(|e| unreadable(&e))?;
                 let batch = self.assemble(&batch, &read, file)?;
+                decoding.done();
                 let batch = if batch.num_rows() > remaining {
                     batch.slice(0, remaining)
                 } else {
                     batch
                 };
                 remaining -= batch.num_rows();
+                let batch = batch.record_output(&metrics.baseline);
                 if !emit(batch) || remaining == 0 {
                     return Ok(());
                 }

@@ -138,8 +138,9 @@ async fn explain_parts(
             .explain(verbose, analyze)?
             .build()?;
         let mut state = session.ctx.state();
-        // Each operator of the physical plan shows its estimated rows.
-        state.config_mut().options_mut().explain.show_statistics = true;
+        // Each operator of the physical plan shows its estimated rows; with ANALYZE, the rows
+        // and time it took instead.
+        state.config_mut().options_mut().explain.show_statistics = !analyze;
         let batches = DataFrame::new(state, explained).collect().await?;
         for batch in batches {
             let (Some(types), Some(plans)) = (

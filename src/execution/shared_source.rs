@@ -19,6 +19,7 @@ use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
 use datafusion::physical_expr::EquivalenceProperties;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
@@ -187,6 +188,7 @@ impl TableProvider for ChannelTable {
             projection: projection.cloned(),
             receiver: self.receiver.clone(),
             properties,
+            metrics: ExecutionPlanMetricsSet::new(),
         }))
     }
 }
@@ -197,6 +199,8 @@ struct ChannelScanExec {
     projection: Option<Vec<usize>>,
     receiver: Arc<BatchReceiver>,
     properties: Arc<PlanProperties>,
+    /// None recorded: the rows are counted by the operators above.
+    metrics: ExecutionPlanMetricsSet,
 }
 
 impl DisplayAs for ChannelScanExec {

@@ -10,10 +10,12 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_plan::stream::RecordBatchReceiverStreamBuilder;
+use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, RecordOutput};
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties};
 
-use super::file_scan::{ScanFile, fmt_scan, scan_properties};
+use super::file_scan::{
+    ScanFile, ScanMetrics, fmt_scan, scan_properties, stream_from_blocking_reader,
+};
 use super::format::TextSerde;
 use super::leaf_exec::{leaf_exec_methods, scan_statistics_method};
 use super::text_decode::TextDecoder;
@@ -30,6 +32,7 @@ pub struct TextScanExec {
     properties: Arc<PlanProperties>,
     /// Estimates for the whole table schema, before projection.
     statistics: Arc<datafusion::common::Statistics>,
+    metrics: ExecutionPlanMetricsSet,
 }
 
 impl TextScanExec {
@@ -52,6 +55,7 @@ impl TextScanExec {
             limit,
             properties,
             statistics,
+            metrics: ExecutionPlanMetricsSet::new(),
         })
     }
 
@@ -106,11 +110,12 @@ impl ExecutionPlan for TextScanExec {
             batch_size: context.session_config().batch_size(),
             limit: self.limit,
         };
-        let mut builder = RecordBatchReceiverStreamBuilder::new(output_schema, 2);
-        let tx = builder.tx();
-        builder
-            .spawn_blocking(move || job.run(&files, |batch| tx.blocking_send(Ok(batch)).is_ok()));
-        Ok(builder.build())
+        let metrics = ScanMetrics::new(&self.metrics, partition);
+        Ok(stream_from_blocking_reader(
+            output_schema,
+            metrics,
+            move |metrics, emit| job.run(&files, metrics, emit),
+        ))
     }
 }
 
@@ -126,12 +131,18 @@ struct ScanJob {
 
 impl ScanJob {
     /// Reads the files, handing each batch to `emit` until it returns false or the limit is hit.
-    fn run(&self, files: &[ScanFile], mut emit: impl FnMut(RecordBatch) -> bool) -> Result<()> {
+    fn run(
+        &self,
+        files: &[ScanFile],
+        metrics: &ScanMetrics,
+        emit: &mut dyn FnMut(RecordBatch) -> bool,
+    ) -> Result<()> {
         let mut remaining = self.limit.unwrap_or(usize::MAX);
         for file in files {
             let handle = std::fs::File::open(&file.path).map_err(|e| {
                 DataFusionError::Execution(format!("cannot open {}: {e}", file.path.display()))
             })?;
+            metrics.files_opened.add(1);
             let mut reader = std::io::BufReader::with_capacity(1 << 20, handle);
             // The lines of one batch, back to back in one reused buffer, and where each ends.
             let mut buffer: Vec<u8> = Vec::new();
@@ -139,9 +150,12 @@ impl ScanJob {
             let mut line_number = 0usize;
             loop {
                 let start = buffer.len();
+                let reading = metrics.time_reading.timer();
                 let read = reader.read_until(b'\n', &mut buffer).map_err(|e| {
                     DataFusionError::Execution(format!("cannot read {}: {e}", file.path.display()))
                 })?;
+                reading.done();
+                metrics.bytes_scanned.add(read);
                 if read > 0 {
                     line_number += 1;
                     if line_number <= self.skip_header {
@@ -163,7 +177,10 @@ impl ScanJob {
                         .zip(ends.iter().copied())
                         .map(|(from, to)| &buffer[from..to])
                         .collect();
+                    let decoding = metrics.baseline.elapsed_compute().timer();
                     let batch = self.assemble(&lines, &file.partition_values)?;
+                    decoding.done();
+                    let batch = batch.record_output(&metrics.baseline);
                     remaining -= batch.num_rows();
                     buffer.clear();
                     ends.clear();

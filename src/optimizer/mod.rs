@@ -62,14 +62,16 @@ use sorted_groups::SortedGroups;
 use string_range_frames::StringRangeFrames;
 
 use crate::driver::settings::Settings;
+use crate::execution::memory;
 
-/// The settings this module reads; changing one rebuilds the session's planner.
+/// The settings this module reads; changing one rebuilds the session's planner and runtime.
 pub const OPTIMIZER_SETTINGS: &[&str] = &[
     "hive.optimize.ppd",
     "hive.cbo.enable",
     "hive.auto.convert.join",
     "hive.auto.convert.join.noconditionaltask.size",
     "apiary.cbo.join.exhaustive.limit",
+    memory::MEMORY_LIMIT,
 ];
 
 /// The name of DataFusion's predicate pushdown rule.
@@ -124,8 +126,12 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     }
     analyzer_rules.push(Arc::new(SortedGroups));
 
+    let memory_limit = memory::session_limit(settings.get(memory::MEMORY_LIMIT).as_deref());
+    // With spill files in the system's temporary directory, building cannot fail.
+    let runtime = memory::runtime(memory_limit).unwrap_or_default();
     let mut builder = SessionStateBuilder::new()
         .with_config(config)
+        .with_runtime_env(runtime)
         .with_default_features()
         .with_analyzer_rules(analyzer_rules)
         .with_optimizer_rules(rules)

@@ -4,6 +4,7 @@ mod cli;
 mod crash;
 mod isolation;
 mod qtest;
+mod resources;
 mod server;
 mod statements;
 

@@ -1,0 +1,61 @@
+-- TPC-H with its two large tables partitioned by month, as Hive ETL lays out fact tables:
+-- lineitem by ship month (l_shipmonth = 'yyyy-MM'), orders by order month (o_ordermonth).
+-- Both are external Parquet tables under ${hivevar:tpch_partitioned_dir}, filled from the
+-- tables of schema.sql (database tpch) with dynamic-partition inserts; the other six tables
+-- read the same files as in tpch.
+-- Run after schema.sql, with --hivevar tpch_dir=DIR --hivevar tpch_partitioned_dir=DIR2,
+-- then analyze.sql for the optimizer's statistics.
+create database if not exists tpch_partitioned;
+use tpch_partitioned;
+
+create external table if not exists nation (
+  n_nationkey bigint, n_name string, n_regionkey bigint, n_comment string)
+stored as parquet location '${hivevar:tpch_dir}/nation';
+
+create external table if not exists region (
+  r_regionkey bigint, r_name string, r_comment string)
+stored as parquet location '${hivevar:tpch_dir}/region';
+
+create external table if not exists part (
+  p_partkey bigint, p_name string, p_mfgr string, p_brand string, p_type string,
+  p_size int, p_container string, p_retailprice decimal(15,2), p_comment string)
+stored as parquet location '${hivevar:tpch_dir}/part';
+
+create external table if not exists supplier (
+  s_suppkey bigint, s_name string, s_address string, s_nationkey bigint, s_phone string,
+  s_acctbal decimal(15,2), s_comment string)
+stored as parquet location '${hivevar:tpch_dir}/supplier';
+
+create external table if not exists partsupp (
+  ps_partkey bigint, ps_suppkey bigint, ps_availqty int, ps_supplycost decimal(15,2),
+  ps_comment string)
+stored as parquet location '${hivevar:tpch_dir}/partsupp';
+
+create external table if not exists customer (
+  c_custkey bigint, c_name string, c_address string, c_nationkey bigint, c_phone string,
+  c_acctbal decimal(15,2), c_mktsegment string, c_comment string)
+stored as parquet location '${hivevar:tpch_dir}/customer';
+
+create external table if not exists orders (
+  o_orderkey bigint, o_custkey bigint, o_orderstatus string, o_totalprice decimal(15,2),
+  o_orderdate date, o_orderpriority string, o_clerk string, o_shippriority int,
+  o_comment string)
+partitioned by (o_ordermonth string)
+stored as parquet location '${hivevar:tpch_partitioned_dir}/orders';
+
+create external table if not exists lineitem (
+  l_orderkey bigint, l_partkey bigint, l_suppkey bigint, l_linenumber int,
+  l_quantity decimal(15,2), l_extendedprice decimal(15,2), l_discount decimal(15,2),
+  l_tax decimal(15,2), l_returnflag string, l_linestatus string, l_shipdate date,
+  l_commitdate date, l_receiptdate date, l_shipinstruct string, l_shipmode string,
+  l_comment string)
+partitioned by (l_shipmonth string)
+stored as parquet location '${hivevar:tpch_partitioned_dir}/lineitem';
+
+set hive.exec.dynamic.partition.mode=nonstrict;
+
+insert overwrite table orders partition (o_ordermonth)
+select o.*, date_format(o_orderdate, 'yyyy-MM') from tpch.orders o;
+
+insert overwrite table lineitem partition (l_shipmonth)
+select l.*, date_format(l_shipdate, 'yyyy-MM') from tpch.lineitem l;
