@@ -49,7 +49,8 @@ pub async fn plan_query(session: &Session, query: &Query) -> Result<LogicalPlan>
     let plan = plan_in_database(session, &query, database, 0).await?;
     // Type coercion and Hive's typing rules run now, so that the plan's schema — what CTAS,
     // INSERT and views take their column types from — is the one its rows will have.
-    let state = session.ctx.state();
+    let state = session.ctx.state_ref();
+    let state = state.read();
     Ok(state
         .analyzer()
         .execute_and_check(plan, state.config_options(), |_, _| {})?)

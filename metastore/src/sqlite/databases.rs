@@ -6,11 +6,10 @@ use super::storage::{insert_params, load_params};
 use crate::{Database, MetastoreError, Result};
 
 pub(super) fn id_of(tx: &Transaction<'_>, name: &str) -> Result<i64> {
-    tx.query_row("SELECT DB_ID FROM DBS WHERE NAME = ?1", [name], |row| {
-        row.get(0)
-    })
-    .optional()?
-    .ok_or_else(|| MetastoreError::NoSuchDatabase(name.to_string()))
+    tx.prepare_cached("SELECT DB_ID FROM DBS WHERE NAME = ?1")?
+        .query_row([name], |row| row.get(0))
+        .optional()?
+        .ok_or_else(|| MetastoreError::NoSuchDatabase(name.to_string()))
 }
 
 pub(super) fn create(tx: &Transaction<'_>, database: &Database) -> Result<()> {
@@ -35,22 +34,21 @@ pub(super) fn create(tx: &Transaction<'_>, database: &Database) -> Result<()> {
 
 pub(super) fn get(tx: &Transaction<'_>, name: &str) -> Result<Option<Database>> {
     let row = tx
-        .query_row(
+        .prepare_cached(
             "SELECT DB_ID, NAME, DESC, DB_LOCATION_URI, OWNER_NAME FROM DBS WHERE NAME = ?1",
-            [name],
-            |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    Database {
-                        name: row.get(1)?,
-                        comment: row.get(2)?,
-                        location: row.get(3)?,
-                        owner: row.get(4)?,
-                        properties: Default::default(),
-                    },
-                ))
-            },
-        )
+        )?
+        .query_row([name], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                Database {
+                    name: row.get(1)?,
+                    comment: row.get(2)?,
+                    location: row.get(3)?,
+                    owner: row.get(4)?,
+                    properties: Default::default(),
+                },
+            ))
+        })
         .optional()?;
     let Some((id, mut database)) = row else {
         return Ok(None);
@@ -82,7 +80,7 @@ pub(super) fn drop(tx: &Transaction<'_>, name: &str, cascade: bool) -> Result<()
         ));
     }
     let tables: Vec<String> = {
-        let mut statement = tx.prepare("SELECT TBL_NAME FROM TBLS WHERE DB_ID = ?1")?;
+        let mut statement = tx.prepare_cached("SELECT TBL_NAME FROM TBLS WHERE DB_ID = ?1")?;
         let names = statement.query_map([id], |row| row.get(0))?;
         names.collect::<rusqlite::Result<_>>()?
     };

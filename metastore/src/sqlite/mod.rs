@@ -26,6 +26,9 @@ use crate::{
 use column_stats::Owner;
 use migrations::MIGRATIONS;
 
+/// More than the distinct statements the metastore runs, so that none is prepared twice.
+const PREPARED_STATEMENTS: usize = 128;
+
 /// A metastore kept in a SQLite file.
 #[derive(Debug)]
 pub struct SqliteMetastore {
@@ -43,6 +46,8 @@ impl SqliteMetastore {
         }
         let connection = Connection::open(path)?;
         connection.busy_timeout(Duration::from_secs(30))?;
+        // Every statement the metastore runs is prepared once per connection.
+        connection.set_prepared_statement_cache_capacity(PREPARED_STATEMENTS);
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;
@@ -127,19 +132,17 @@ impl SqliteMetastore {
 
 fn schema_version(tx: &Transaction<'_>) -> Result<i64> {
     let exists: Option<String> = tx
-        .query_row(
+        .prepare_cached(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'SCHEMA_VERSION'",
-            [],
-            |row| row.get(0),
-        )
+        )?
+        .query_row([], |row| row.get(0))
         .optional()?;
     if exists.is_none() {
         return Ok(0);
     }
-    let version: Option<i64> =
-        tx.query_row("SELECT MAX(VERSION) FROM SCHEMA_VERSION", [], |row| {
-            row.get(0)
-        })?;
+    let version: Option<i64> = tx
+        .prepare_cached("SELECT MAX(VERSION) FROM SCHEMA_VERSION")?
+        .query_row([], |row| row.get(0))?;
     Ok(version.unwrap_or(0))
 }
 

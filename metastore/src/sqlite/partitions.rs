@@ -31,11 +31,10 @@ fn checked_name(keys: &[crate::Column], values: &[String]) -> Result<String> {
 
 fn find(tx: &Transaction<'_>, tbl_id: i64, name: &str) -> Result<Option<(i64, i64)>> {
     Ok(tx
-        .query_row(
+        .prepare_cached(
             "SELECT PART_ID, SD_ID FROM PARTITIONS WHERE TBL_ID = ?1 AND PART_NAME = ?2",
-            params![tbl_id, name],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        )?
+        .query_row(params![tbl_id, name], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?)
 }
 
@@ -185,11 +184,9 @@ pub(super) fn get(
     let Some((part_id, sd_id)) = find(tx, tbl_id, &name)? else {
         return Ok(None);
     };
-    let create_time: i64 = tx.query_row(
-        "SELECT CREATE_TIME FROM PARTITIONS WHERE PART_ID = ?1",
-        [part_id],
-        |row| row.get(0),
-    )?;
+    let create_time: i64 = tx
+        .prepare_cached("SELECT CREATE_TIME FROM PARTITIONS WHERE PART_ID = ?1")?
+        .query_row([part_id], |row| row.get(0))?;
     load(tx, database, table, part_id, sd_id, create_time).map(Some)
 }
 
@@ -288,7 +285,7 @@ pub(super) fn find_locations(
     let (sql, mut filter_parameters) = locations_query(key_count, filter);
     let mut parameters = vec![Value::Integer(tbl_id)];
     parameters.append(&mut filter_parameters);
-    let mut statement = tx.prepare(&sql)?;
+    let mut statement = tx.prepare_cached(&sql)?;
     let rows = statement.query_map(params_from_iter(parameters), |row| {
         Ok((
             row.get::<_, i64>(0)?,
@@ -316,11 +313,9 @@ pub(super) fn find_locations(
 
 pub(super) fn count(tx: &Transaction<'_>, database: &str, table: &str) -> Result<u64> {
     let (tbl_id, _) = super::tables::id_of(tx, database, table)?;
-    let count: i64 = tx.query_row(
-        "SELECT COUNT(*) FROM PARTITIONS WHERE TBL_ID = ?1",
-        [tbl_id],
-        |row| row.get(0),
-    )?;
+    let count: i64 = tx
+        .prepare_cached("SELECT COUNT(*) FROM PARTITIONS WHERE TBL_ID = ?1")?
+        .query_row([tbl_id], |row| row.get(0))?;
     Ok(u64::try_from(count).unwrap_or(0))
 }
 

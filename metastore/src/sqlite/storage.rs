@@ -40,21 +40,20 @@ pub(super) fn insert_storage(tx: &Transaction<'_>, sd: &StorageDescriptor) -> Re
 
 pub(super) fn load_storage(tx: &Transaction<'_>, sd_id: i64) -> Result<StorageDescriptor> {
     let (location, input_format, output_format, serialization_lib, compressed, num_buckets) = tx
-        .query_row(
+        .prepare_cached(
             "SELECT LOCATION, INPUT_FORMAT, OUTPUT_FORMAT, SLIB, IS_COMPRESSED, NUM_BUCKETS
              FROM SDS WHERE SD_ID = ?1",
-            [sd_id],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, bool>(4)?,
-                    row.get::<_, i32>(5)?,
-                ))
-            },
-        )?;
+        )?
+        .query_row([sd_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, bool>(4)?,
+                row.get::<_, i32>(5)?,
+            ))
+        })?;
     let columns = load_columns(
         tx,
         "SELECT COLUMN_NAME, TYPE_NAME, COMMENT FROM COLUMNS_V2 WHERE SD_ID = ?1 ORDER BY INTEGER_IDX",

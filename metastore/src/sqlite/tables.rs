@@ -9,16 +9,13 @@ use crate::{MetastoreError, Result, Table, TableType};
 
 pub(super) fn id_of(tx: &Transaction<'_>, database: &str, name: &str) -> Result<(i64, i64)> {
     let db_id = super::databases::id_of(tx, database)?;
-    tx.query_row(
-        "SELECT TBL_ID, SD_ID FROM TBLS WHERE DB_ID = ?1 AND TBL_NAME = ?2",
-        params![db_id, name],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )
-    .optional()?
-    .ok_or_else(|| MetastoreError::NoSuchTable {
-        database: database.to_string(),
-        table: name.to_string(),
-    })
+    tx.prepare_cached("SELECT TBL_ID, SD_ID FROM TBLS WHERE DB_ID = ?1 AND TBL_NAME = ?2")?
+        .query_row(params![db_id, name], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?
+        .ok_or_else(|| MetastoreError::NoSuchTable {
+            database: database.to_string(),
+            table: name.to_string(),
+        })
 }
 
 fn exists(tx: &Transaction<'_>, database: &str, name: &str) -> Result<bool> {
@@ -76,9 +73,9 @@ pub(super) fn get(tx: &Transaction<'_>, database: &str, name: &str) -> Result<Op
         return Ok(None);
     };
     let row = tx
-        .query_row(
-            "SELECT TBL_ID, SD_ID, OWNER, CREATE_TIME, TBL_TYPE, VIEW_ORIGINAL_TEXT, VIEW_EXPANDED_TEXT
-             FROM TBLS WHERE DB_ID = ?1 AND TBL_NAME = ?2",
+        .prepare_cached("SELECT TBL_ID, SD_ID, OWNER, CREATE_TIME, TBL_TYPE, VIEW_ORIGINAL_TEXT, VIEW_EXPANDED_TEXT
+             FROM TBLS WHERE DB_ID = ?1 AND TBL_NAME = ?2")?
+.query_row(
             params![db_id, name],
             |row| {
                 Ok((
@@ -155,7 +152,7 @@ pub(super) fn alter(tx: &Transaction<'_>, database: &str, name: &str, table: &Ta
 pub(super) fn drop(tx: &Transaction<'_>, database: &str, name: &str) -> Result<()> {
     let (tbl_id, sd_id) = id_of(tx, database, name)?;
     let partition_sds: Vec<i64> = {
-        let mut statement = tx.prepare("SELECT SD_ID FROM PARTITIONS WHERE TBL_ID = ?1")?;
+        let mut statement = tx.prepare_cached("SELECT SD_ID FROM PARTITIONS WHERE TBL_ID = ?1")?;
         let ids = statement.query_map([tbl_id], |row| row.get(0))?;
         ids.collect::<rusqlite::Result<_>>()?
     };
