@@ -42,6 +42,8 @@ impl ExprPlanner for HiveArithmetic {
         };
         let RawBinaryExpr { op, left, right } = expr;
         let exact_op = match op {
+            BinaryOperator::Plus => Some(Operator::Plus),
+            BinaryOperator::Minus => Some(Operator::Minus),
             BinaryOperator::Multiply => Some(Operator::Multiply),
             BinaryOperator::Divide => Some(Operator::Divide),
             _ => None,

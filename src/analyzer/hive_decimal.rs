@@ -1,7 +1,8 @@
-//! Hive's result types for DECIMAL `*` and `/` (with integer columns read as DECIMAL(3,0),
-//! DECIMAL(5,0), DECIMAL(10,0) or DECIMAL(19,0) by width, and integer constants with the
-//! digits they have):
+//! Hive's result types for DECIMAL `+`, `-`, `*` and `/` (with integer columns read as
+//! DECIMAL(3,0), DECIMAL(5,0), DECIMAL(10,0) or DECIMAL(19,0) by width, and integer constants
+//! with the digits they have):
 //!
+//! - `a + b`, `a - b`: scale max(s1, s2), precision max(p1 - s1, p2 - s2) + scale + 1;
 //! - `a * b`: precision p1 + p2 + 1, scale s1 + s2;
 //! - `a / b`: scale max(6, s1 + p2 + 1), precision p1 - s1 + s2 + scale;
 //!
@@ -9,7 +10,9 @@
 //! of min(scale, 6). DataFusion (through arrow) sizes these results differently: it keeps the
 //! full multiplication scale, and divides to only s1 + 4 decimals. The operation therefore
 //! runs on 256-bit decimals wide enough for Hive's scale, and the result is rounded (half up,
-//! as Hive rounds) to Hive's type.
+//! as Hive rounds) to Hive's type. A sum, difference or product whose Hive type keeps every
+//! digit (at most 38 before fitting) runs on 128-bit decimals instead, which cost far less
+//! per row, and which arrow types as Hive does.
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
@@ -23,8 +26,8 @@ const DIVISION_EXTRA_SCALE: i8 = 4;
 /// Digits computed past Hive's scale, so that rounding to it sees what follows.
 const GUARD_DIGITS: i8 = 2;
 
-/// `left op right` with Hive's DECIMAL result type, when `op` is `*` or `/` and the operands
-/// are DECIMALs or integers, at least one of them a DECIMAL.
+/// `left op right` with Hive's DECIMAL result type, when `op` is `+`, `-`, `*` or `/` and the
+/// operands are DECIMALs or integers, at least one of them a DECIMAL.
 pub(crate) fn decimal_arithmetic(
     left: &Expr,
     left_type: &DataType,
@@ -32,7 +35,10 @@ pub(crate) fn decimal_arithmetic(
     right: &Expr,
     right_type: &DataType,
 ) -> Option<Expr> {
-    if !matches!(op, Operator::Multiply | Operator::Divide) {
+    if !matches!(
+        op,
+        Operator::Plus | Operator::Minus | Operator::Multiply | Operator::Divide
+    ) {
         return None;
     }
     if !(left_type.is_decimal() || right_type.is_decimal()) {
@@ -40,17 +46,36 @@ pub(crate) fn decimal_arithmetic(
     }
     let (p1, s1) = decimal_shape(left, left_type)?;
     let (p2, s2) = decimal_shape(right, right_type)?;
-    let (precision, scale, left_scale) = if op == Operator::Multiply {
-        let (p, s) = fit(
-            i32::from(p1) + i32::from(p2) + 1,
-            i32::from(s1) + i32::from(s2),
-        );
-        (p, s, s1)
+    let (p1i, s1i, p2i, s2i) = (i32::from(p1), i32::from(s1), i32::from(p2), i32::from(s2));
+    // Hive's precision and scale before they are fitted to 38 digits.
+    let (raw_precision, raw_scale) = match op {
+        Operator::Multiply => (p1i + p2i + 1, s1i + s2i),
+        Operator::Plus | Operator::Minus => {
+            let scale = s1i.max(s2i);
+            ((p1i - s1i).max(p2i - s2i) + scale + 1, scale)
+        }
+        _ => {
+            let scale = 6.max(s1i + p2i + 1);
+            (p1i - s1i + s2i + scale, scale)
+        }
+    };
+    let (precision, scale) = fit(raw_precision, raw_scale);
+    if op != Operator::Divide && raw_precision <= i32::from(MAX_PRECISION) {
+        // Hive's type holds the exact result, which 128-bit decimals compute without
+        // rounding or overflow, and type as Hive does: no need for the wide path.
+        let narrow = |expr: &Expr, p: u8, s: i8| cast(expr.clone(), DataType::Decimal128(p, s));
+        let exact = Expr::BinaryExpr(BinaryExpr::new(
+            Box::new(narrow(left, p1, s1)),
+            op,
+            Box::new(narrow(right, p2, s2)),
+        ));
+        return Some(cast(exact, DataType::Decimal128(precision, scale)));
+    }
+    // Arrow's quotient has the dividend's scale plus 4: past Hive's, then rounded.
+    let left_scale = if op == Operator::Divide {
+        s1.max(scale + GUARD_DIGITS - DIVISION_EXTRA_SCALE)
     } else {
-        let scale = 6.max(i32::from(s1) + i32::from(p2) + 1);
-        let (p, s) = fit(i32::from(p1) - i32::from(s1) + i32::from(s2) + scale, scale);
-        // Arrow's quotient has the dividend's scale plus 4: past Hive's, then rounded.
-        (p, s, s1.max(s + GUARD_DIGITS - DIVISION_EXTRA_SCALE))
+        s1
     };
     let wide =
         |expr: &Expr, scale: i8| cast(expr.clone(), DataType::Decimal256(WIDE_PRECISION, scale));
@@ -112,7 +137,43 @@ fn decimal_shape(expr: &Expr, data_type: &DataType) -> Option<(u8, i8)> {
 
 #[cfg(test)]
 mod tests {
-    use super::fit;
+    use datafusion::logical_expr::col;
+
+    use super::*;
+
+    /// The widest decimal type anywhere in `expr`.
+    fn widest_decimal(expr: &Expr) -> u8 {
+        let mut widest = 0;
+        let _ = datafusion::common::tree_node::TreeNode::apply(expr, |e| {
+            if let Expr::Cast(c) = e {
+                widest = widest.max(match c.field.data_type() {
+                    DataType::Decimal256(..) => 32,
+                    DataType::Decimal128(..) => 16,
+                    _ => 0,
+                });
+            }
+            Ok(datafusion::common::tree_node::TreeNodeRecursion::Continue)
+        });
+        widest
+    }
+
+    #[test]
+    fn exact_products_stay_in_128_bits() {
+        let price = DataType::Decimal128(15, 2);
+        let factor = DataType::Decimal128(16, 2);
+        let product = decimal_arithmetic(&col("a"), &price, Operator::Multiply, &col("b"), &factor);
+        let product = product.expect("a decimal product");
+        assert_eq!(widest_decimal(&product), 16, "{product}");
+        let Expr::Cast(outer) = &product else {
+            panic!("{product}")
+        };
+        assert_eq!(outer.field.data_type(), &DataType::Decimal128(32, 4));
+
+        // 49 digits: Hive rounds to scale 6 of 38 digits, computed on 256 bits.
+        let wide = DataType::Decimal128(32, 4);
+        let product = decimal_arithmetic(&col("a"), &wide, Operator::Multiply, &col("b"), &factor);
+        assert_eq!(widest_decimal(&product.expect("a decimal product")), 32);
+    }
 
     #[test]
     fn results_past_38_digits_give_up_scale() {

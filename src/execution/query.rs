@@ -21,18 +21,17 @@ pub async fn run_query(session: &Session, query: &Query) -> Result<StatementOutp
     collect(session, plan).await
 }
 
-/// Runs a logical plan that [`analyzer::plan_query`] made (and so already analyzed) to
-/// completion: only the optimizer and the physical planner run on it here. The output
-/// partitions run in parallel and their rows follow one another in partition order (a UNION
-/// ALL's branches in the order written), not in the order they happen to finish.
+/// Runs a logical plan to completion. The output partitions run in parallel and their rows
+/// follow one another in partition order (a UNION ALL's branches in the order written), not
+/// in the order they happen to finish.
+///
+/// The analyzer runs again here although [`analyzer::plan_query`] ran it: Apiary's rules that
+/// follow type coercion change types (`avg` of a DECIMAL), and the second pass coerces what
+/// compares with them (a scalar subquery's `avg`).
 async fn collect(session: &Session, plan: LogicalPlan) -> Result<StatementOutput> {
     let state = session.ctx.state();
     let schema = plan.schema().inner().clone();
-    let optimized = state.optimizer().optimize(plan, &state, |_, _| {})?;
-    let physical = state
-        .query_planner()
-        .create_physical_plan(&optimized, &state)
-        .await?;
+    let physical = state.create_physical_plan(&plan).await?;
     let batches = collect_partitioned(physical, state.task_ctx())
         .await?
         .into_iter()
