@@ -186,8 +186,10 @@ class Spark:
             SparkSession.builder.master(f"local[{threads}]")
             .config("spark.sql.shuffle.partitions", str(threads))
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .getOrCreate()
         )
+        self.spark.sparkContext.setLogLevel("ERROR")
         for table in TABLES:
             if layout == "text":
                 ddl = ", ".join(
