@@ -6,7 +6,7 @@
 //! [`crate::error::ApiaryError::OutOfMemory`] instead of the process being killed.
 
 use std::num::NonZeroUsize;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use datafusion::error::Result as DFResult;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
@@ -99,8 +99,13 @@ pub fn runtime(limit: MemoryLimit) -> DFResult<Arc<RuntimeEnv>> {
 }
 
 /// The memory this process may use: physical memory, or the cgroup's limit when that is
-/// lower (in a container). None where neither can be read.
+/// lower (in a container). None where neither can be read. Read once per process.
 pub fn machine_memory() -> Option<u64> {
+    static MACHINE_MEMORY: OnceLock<Option<u64>> = OnceLock::new();
+    *MACHINE_MEMORY.get_or_init(read_machine_memory)
+}
+
+fn read_machine_memory() -> Option<u64> {
     let physical = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|text| meminfo_total(&text));
