@@ -74,18 +74,16 @@ pub struct ScanMetrics {
 impl ScanMetrics {
     pub fn new(metrics: &ExecutionPlanMetricsSet, partition: usize) -> Self {
         ScanMetrics {
-            baseline: BaselineMetrics::new(metrics, partition),
-            files_opened: MetricBuilder::new(metrics)
-                .with_type(MetricType::Summary)
-                .counter("files_opened", partition),
             bytes_scanned: MetricBuilder::new(metrics)
                 .with_type(MetricType::Summary)
                 .counter("bytes_scanned", partition),
             time_reading: MetricBuilder::new(metrics).subset_time("time_reading", partition),
+            ..Self::decoding_only(metrics, partition)
         }
     }
 
-    /// Without the reading metrics, for scans whose file reader is a library's.
+    /// Without the reading metrics (not registered, so not shown), for scans whose file
+    /// reader is a library's.
     pub fn decoding_only(metrics: &ExecutionPlanMetricsSet, partition: usize) -> Self {
         ScanMetrics {
             baseline: BaselineMetrics::new(metrics, partition),

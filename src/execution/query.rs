@@ -7,7 +7,6 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
-use datafusion::physical_plan::collect_partitioned;
 use datafusion::sql::sqlparser::ast::Query;
 
 use super::multi_insert;
@@ -29,10 +28,10 @@ pub async fn run_query(session: &Session, query: &Query) -> Result<StatementOutp
 /// follow type coercion change types (`avg` of a DECIMAL), and the second pass coerces what
 /// compares with them (a scalar subquery's `avg`).
 async fn collect(session: &Session, plan: LogicalPlan) -> Result<StatementOutput> {
-    let state = session.ctx.state();
-    let schema = plan.schema().inner().clone();
-    let physical = state.create_physical_plan(&plan).await?;
-    let batches = collect_partitioned(physical, state.task_ctx())
+    let frame = DataFrame::new(session.ctx.state(), plan);
+    let schema = frame.schema().inner().clone();
+    let batches = frame
+        .collect_partitioned()
         .await?
         .into_iter()
         .flatten()
