@@ -12,11 +12,15 @@
 //! runs on 256-bit decimals wide enough for Hive's scale, and the result is rounded (half up,
 //! as Hive rounds) to Hive's type. A sum, difference or product whose Hive type keeps every
 //! digit (at most 38 before fitting) runs on 128-bit decimals instead, which cost far less
-//! per row, and which arrow types as Hive does.
+//! per row, and which arrow types as Hive does; so does one whose precision Hive cuts to 38
+//! digits while keeping its exact scale, checked for overflow
+//! ([`crate::functions::exact_decimal`]).
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::{BinaryExpr, Expr, Operator, cast};
+
+use crate::functions::exact_decimal::exact_decimal;
 
 const MAX_PRECISION: u8 = 38;
 /// Digits a 256-bit decimal holds.
@@ -70,6 +74,12 @@ pub(crate) fn decimal_arithmetic(
             Box::new(narrow(right, p2, s2)),
         ));
         return Some(cast(exact, DataType::Decimal128(precision, scale)));
+    }
+    if op != Operator::Divide && i32::from(scale) == raw_scale {
+        // Hive cut the precision to 38 but kept the exact scale: no rounding, only NULL on
+        // overflow, which 128-bit decimals check for themselves.
+        let narrow = |expr: &Expr, p: u8, s: i8| cast(expr.clone(), DataType::Decimal128(p, s));
+        return exact_decimal(narrow(left, p1, s1), op, narrow(right, p2, s2));
     }
     // Arrow's quotient has the dividend's scale plus 4: past Hive's, then rounded.
     let left_scale = if op == Operator::Divide {
@@ -169,9 +179,14 @@ mod tests {
         };
         assert_eq!(outer.field.data_type(), &DataType::Decimal128(32, 4));
 
-        // 49 digits: Hive rounds to scale 6 of 38 digits, computed on 256 bits.
+        // 49 digits, cut to 38 with the exact scale 6: 128 bits, checked for overflow.
         let wide = DataType::Decimal128(32, 4);
         let product = decimal_arithmetic(&col("a"), &wide, Operator::Multiply, &col("b"), &factor);
+        assert_eq!(widest_decimal(&product.expect("a decimal product")), 16);
+
+        // decimal(20,10) * decimal(20,10): Hive rounds scale 20 to 17, on 256 bits.
+        let fine = DataType::Decimal128(20, 10);
+        let product = decimal_arithmetic(&col("a"), &fine, Operator::Multiply, &col("b"), &fine);
         assert_eq!(widest_decimal(&product.expect("a decimal product")), 32);
     }
 

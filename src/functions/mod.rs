@@ -15,6 +15,7 @@ mod date_format;
 mod digests;
 mod div;
 mod encodings;
+pub mod exact_decimal;
 mod format_number;
 mod histogram_numeric;
 mod hive_datetime;
