@@ -23,6 +23,10 @@ use datafusion::physical_plan::{Partitioning, PlanProperties};
 pub struct ScanFile {
     pub path: std::path::PathBuf,
     pub partition_values: Vec<ScalarValue>,
+    /// The bytes of the file this scan reads, `None` for all of it. A range of a text file
+    /// holds the lines that begin inside it: its first line is the one after the first line
+    /// break at or after `start - 1`, and its last line the one that begins before `end`.
+    pub range: Option<std::ops::Range<u64>>,
 }
 
 /// The scan's projection (all columns when none is given) and its plan properties: one
@@ -45,15 +49,25 @@ pub fn scan_properties(
     Ok((projection, properties))
 }
 
-/// `Name: files=N, groups=G[, limit=L]`, the EXPLAIN line of a file scan.
+/// `Name: files=N[, splits=S], groups=G[, limit=L]`, the EXPLAIN line of a file scan; `splits`
+/// counts the pieces read when files are cut into byte ranges.
 pub fn fmt_scan(
     f: &mut fmt::Formatter,
     name: &str,
     groups: &[Vec<ScanFile>],
     limit: Option<usize>,
 ) -> fmt::Result {
-    let files: usize = groups.iter().map(Vec::len).sum();
-    write!(f, "{name}: files={files}, groups={}", groups.len())?;
+    let pieces: Vec<&ScanFile> = groups.iter().flatten().collect();
+    let whole = pieces.iter().filter(|piece| piece.range.is_none()).count();
+    let starts = pieces
+        .iter()
+        .filter(|piece| piece.range.as_ref().is_some_and(|r| r.start == 0))
+        .count();
+    write!(f, "{name}: files={}", whole + starts)?;
+    if whole < pieces.len() {
+        write!(f, ", splits={}", pieces.len())?;
+    }
+    write!(f, ", groups={}", groups.len())?;
     if let Some(limit) = limit {
         write!(f, ", limit={limit}")?;
     }

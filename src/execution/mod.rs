@@ -9,6 +9,7 @@ pub mod describe;
 mod describe_column;
 pub mod dynamic_partition;
 pub mod file_scan;
+mod file_splits;
 pub mod files;
 pub mod format;
 pub mod insert;

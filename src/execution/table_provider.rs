@@ -26,7 +26,7 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 
 use super::commit::committed_files;
-use super::file_scan::ScanFile;
+use super::file_splits::{SplitPolicy, split_file_groups, whole_file_groups};
 use super::files::DataFile;
 use super::files::local_path;
 use super::format::TableFormat;
@@ -351,7 +351,7 @@ impl TableProvider for HiveTableProvider {
                     self.schema.clone(),
                     self.data_schema.fields().len(),
                     projection,
-                    scan_file_groups(files, group_count),
+                    split_file_groups(files, target, split_policy(state)),
                     serde.clone(),
                     limit,
                 )?
@@ -362,7 +362,7 @@ impl TableProvider for HiveTableProvider {
                     self.schema.clone(),
                     self.data_schema.fields().len(),
                     projection,
-                    scan_file_groups(files, group_count),
+                    whole_file_groups(files, group_count),
                     limit,
                 )?
                 .with_statistics(statistics),
@@ -447,17 +447,11 @@ fn block_sample(
         .collect()
 }
 
-/// Files dealt round-robin into `group_count` groups, one per output partition.
-fn scan_file_groups(
-    files: Vec<(DataFile, Vec<ScalarValue>)>,
-    group_count: usize,
-) -> Vec<Vec<ScanFile>> {
-    let mut groups: Vec<Vec<ScanFile>> = vec![Vec::new(); group_count];
-    for (i, (file, values)) in files.into_iter().enumerate() {
-        groups[i % group_count].push(ScanFile {
-            path: file.path,
-            partition_values: values,
-        });
+/// Text files are cut into byte ranges when DataFusion would cut Parquet files.
+fn split_policy(state: &dyn CatalogSession) -> SplitPolicy {
+    let optimizer = &state.config().options().optimizer;
+    SplitPolicy {
+        enabled: optimizer.repartition_file_scans,
+        min_total_bytes: optimizer.repartition_file_min_size as u64,
     }
-    groups
 }

@@ -1,8 +1,9 @@
-//! The scan operator of text tables: each output partition reads its group of files line by
-//! line and decodes them in batches, appending the partition-key values of each file.
+//! The scan operator of text tables: each output partition reads its group of files, or byte
+//! ranges of them ([`super::file_splits`]), line by line and decodes them in batches, appending
+//! the partition-key values of each file.
 
 use std::fmt;
-use std::io::BufRead;
+use std::io::{BufRead, Seek, SeekFrom};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
@@ -143,19 +144,41 @@ impl ScanJob {
                 DataFusionError::Execution(format!("cannot open {}: {e}", file.path.display()))
             })?;
             metrics.files_opened.add(1);
+            let cannot_read = |e: std::io::Error| {
+                DataFusionError::Execution(format!("cannot read {}: {e}", file.path.display()))
+            };
             let mut reader = std::io::BufReader::with_capacity(1 << 20, handle);
+            // Reading is timed and counted per batch, not per line: the loop is the hot path.
+            let mut reading = metrics.time_reading.timer();
+            let range = file.range.clone().unwrap_or(0..u64::MAX);
+            // Where the next line begins. A range after the file's start begins with the first
+            // line that starts inside it: the partial line before belongs to the range before.
+            let mut position = 0u64;
+            let mut bytes_read = 0usize;
+            if range.start > 0 {
+                reader
+                    .seek(SeekFrom::Start(range.start - 1))
+                    .map_err(cannot_read)?;
+                bytes_read = reader.skip_until(b'\n').map_err(cannot_read)?;
+                position = range.start - 1 + bytes_read as u64;
+            }
             // The lines of one batch, back to back in one reused buffer, and where each ends.
             let mut buffer: Vec<u8> = Vec::new();
             let mut ends: Vec<usize> = Vec::with_capacity(self.batch_size);
-            let mut line_number = 0usize;
-            // Reading is timed and counted per batch, not per line: the loop is the hot path.
-            let mut reading = metrics.time_reading.timer();
-            let mut bytes_read = 0usize;
+            // Header lines are the file's first lines, read by the range that starts it.
+            let mut line_number = if range.start == 0 {
+                0
+            } else {
+                self.skip_header
+            };
             loop {
                 let start = buffer.len();
-                let read = reader.read_until(b'\n', &mut buffer).map_err(|e| {
-                    DataFusionError::Execution(format!("cannot read {}: {e}", file.path.display()))
-                })?;
+                let read = if position < range.end {
+                    reader.read_until(b'\n', &mut buffer).map_err(cannot_read)?
+                } else {
+                    0
+                };
+                position += read as u64;
                 bytes_read += read;
                 if read > 0 {
                     line_number += 1;

@@ -464,3 +464,52 @@ fn database_location_holds_its_tables() {
     assert_eq!(files_in(&place.join("t")), vec!["000000_0"]);
     assert!(!sandbox.warehouse().join("d.db").exists());
 }
+
+#[test]
+fn text_files_split_into_byte_ranges_read_every_line_once() {
+    let sandbox = Sandbox::new();
+    // Lines of many lengths, some ending in CRLF, so that range boundaries fall everywhere:
+    // at a line's start, inside it, and on its line break.
+    let lines: Vec<String> = (1..=300)
+        .map(|i| {
+            let end = if i % 5 == 0 { "\r\n" } else { "\n" };
+            format!("{i}\t{}{end}", "x".repeat(i % 17))
+        })
+        .collect();
+    let data = sandbox.write("lines.txt", &lines.concat());
+    let header = sandbox.write("header.txt", &format!("id\ts\n{}", lines.concat()));
+    let lengths: usize = (1..=300).map(|i| i % 17).sum();
+    let expected = format!("300\t45150\t{lengths}\t1\t300");
+    let query = "select count(*), sum(id), sum(length(s)), min(id), max(id)";
+    let mut script = format!(
+        "create table lines (id int, s string) row format delimited fields terminated by '\\t';
+         load data local inpath '{}' into table lines;
+         create table headed (id int, s string) row format delimited fields terminated by '\\t'
+           tblproperties ('skip.header.line.count'='1');
+         load data local inpath '{}' into table headed;
+         set datafusion.optimizer.repartition_file_min_size=1;\n",
+        data.display(),
+        header.display()
+    );
+    let partitions = [1, 2, 3, 5, 8, 13, 64];
+    for n in partitions {
+        script.push_str(&format!(
+            "set datafusion.execution.target_partitions={n};
+             {query} from lines;
+             {query} from headed;\n"
+        ));
+    }
+    script.push_str("explain select * from lines;");
+    let out = sandbox.sql(&script);
+    let answers: Vec<&str> = out.lines().filter(|l| l.starts_with("300\t")).collect();
+    assert_eq!(
+        answers,
+        vec![expected.as_str(); partitions.len() * 2],
+        "{out}"
+    );
+    // The last EXPLAIN, with 64 partitions: one file cut into 64 ranges.
+    assert!(
+        out.contains("TextScanExec: files=1, splits=64, groups=64"),
+        "{out}"
+    );
+}
