@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BinaryBuilder, BooleanBuilder, Decimal128Array, ListArray, MapArray,
+    Array, ArrayRef, BinaryBuilder, BooleanBuilder, Decimal128Builder, ListArray, MapArray,
     RecordBatch, StringBuilder, StructArray,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
@@ -72,7 +72,8 @@ impl TextDecoder {
     }
 }
 
-/// Splits `text` on `separator` (honouring `escape`), keeping at most `limit` pieces.
+/// Splits `text` on `separator` (honouring `escape`), keeping at most `limit` pieces; the
+/// last piece runs to the next separator (extra fields are ignored).
 fn split<'a>(
     text: &'a [u8],
     separator: u8,
@@ -80,37 +81,42 @@ fn split<'a>(
     limit: usize,
     out: &mut Vec<&'a [u8]>,
 ) {
+    let limit = limit.max(1);
     let mut start = 0;
-    let mut i = 0;
-    while i < text.len() && out.len() + 1 < limit.max(1) {
-        let byte = text[i];
-        if Some(byte) == escape {
-            i += 2;
-            continue;
-        }
-        if byte == separator {
-            out.push(&text[start..i]);
-            start = i + 1;
-        }
-        i += 1;
-    }
-    if out.len() < limit.max(1) {
-        // The last piece runs to the next separator (extra fields are ignored).
-        let mut end = text.len();
-        let mut j = start;
-        while j < text.len() {
-            if Some(text[j]) == escape {
-                j += 2;
-                continue;
+    match escape {
+        // Without an escape character every separator splits. (Fields are short: a byte loop
+        // beats memchr's vectorized search, which pays its setup at every field.)
+        None => {
+            for (at, &byte) in text.iter().enumerate() {
+                if byte == separator {
+                    out.push(&text[start..at]);
+                    start = at + 1;
+                    if out.len() == limit {
+                        return;
+                    }
+                }
             }
-            if text[j] == separator {
-                end = j;
-                break;
-            }
-            j += 1;
         }
-        out.push(&text[start..end.min(text.len())]);
+        Some(escape) => {
+            let mut i = 0;
+            while i < text.len() {
+                let byte = text[i];
+                if byte == escape {
+                    i += 2;
+                    continue;
+                }
+                if byte == separator {
+                    out.push(&text[start..i]);
+                    start = i + 1;
+                    if out.len() == limit {
+                        return;
+                    }
+                }
+                i += 1;
+            }
+        }
     }
+    out.push(&text[start.min(text.len())..]);
 }
 
 fn unescape(text: &[u8], escape: Option<u8>) -> std::borrow::Cow<'_, [u8]> {
@@ -144,6 +150,8 @@ enum ColumnBuilder {
         target: DataType,
         texts: StringBuilder,
     },
+    /// Parsed as read, without the text copy the others take.
+    Decimal(Decimal128Builder, u8, i8),
     Boolean(BooleanBuilder),
     Binary(BinaryBuilder),
     List {
@@ -169,6 +177,9 @@ enum ColumnBuilder {
 impl ColumnBuilder {
     fn new(data_type: &DataType) -> ColumnBuilder {
         match data_type {
+            DataType::Decimal128(precision, scale) => {
+                ColumnBuilder::Decimal(Decimal128Builder::new(), *precision, *scale)
+            }
             DataType::Boolean => ColumnBuilder::Boolean(BooleanBuilder::new()),
             DataType::Binary => ColumnBuilder::Binary(BinaryBuilder::new()),
             DataType::List(field) => ColumnBuilder::List {
@@ -218,6 +229,9 @@ impl ColumnBuilder {
                 None => texts.append_null(),
                 Some(t) => texts.append_value(String::from_utf8_lossy(&unescape(t, serde.escape))),
             },
+            ColumnBuilder::Decimal(builder, precision, scale) => builder.append_option(
+                text.and_then(|t| parse_decimal(&unescape(t, serde.escape), *precision, *scale)),
+            ),
             ColumnBuilder::Boolean(builder) => match text {
                 Some(t) if t.eq_ignore_ascii_case(b"true") => builder.append_value(true),
                 Some(t) if t.eq_ignore_ascii_case(b"false") => builder.append_value(false),
@@ -320,13 +334,6 @@ impl ColumnBuilder {
                 let strings: ArrayRef = Arc::new(texts.finish());
                 if target == DataType::Utf8 {
                     strings
-                } else if let DataType::Decimal128(precision, scale) = target {
-                    let strings = strings.as_string::<i32>();
-                    let values: Decimal128Array = strings
-                        .iter()
-                        .map(|text| text.and_then(|t| parse_decimal(t, precision, scale)))
-                        .collect();
-                    Arc::new(values.with_precision_and_scale(precision, scale)?)
                 } else {
                     let options = CastOptions {
                         safe: true,
@@ -335,6 +342,11 @@ impl ColumnBuilder {
                     cast_with_options(&strings, &target, &options)?
                 }
             }
+            ColumnBuilder::Decimal(mut builder, precision, scale) => Arc::new(
+                builder
+                    .finish()
+                    .with_precision_and_scale(precision, scale)?,
+            ),
             ColumnBuilder::Boolean(mut builder) => Arc::new(builder.finish()),
             ColumnBuilder::Binary(mut builder) => Arc::new(builder.finish()),
             ColumnBuilder::List {
@@ -397,51 +409,116 @@ impl ColumnBuilder {
 
 /// A decimal as Hive's text SerDe reads it: digits with an optional fraction and exponent
 /// (`1E-99`), rounded half up to `scale` digits; NULL when it does not fit `precision`.
-pub fn parse_decimal(text: &str, precision: u8, scale: i8) -> Option<i128> {
-    let text = text.trim();
-    let (negative, unsigned) = match text.as_bytes().first()? {
+pub fn parse_decimal(text: &[u8], precision: u8, scale: i8) -> Option<i128> {
+    match parse_plain_decimal(text, precision, scale) {
+        Plain::Value(value) => return Some(value),
+        Plain::TooLarge => return None,
+        Plain::Other => {}
+    }
+    let text = text.trim_ascii();
+    let (negative, unsigned) = match text.first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
         _ => (false, text),
     };
-    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
-        Some(at) => (&unsigned[..at], unsigned[at + 1..].parse::<i32>().ok()?),
+    let (mantissa, exponent) = match unsigned.iter().position(|b| matches!(b, b'e' | b'E')) {
+        Some(at) => (
+            &unsigned[..at],
+            std::str::from_utf8(&unsigned[at + 1..])
+                .ok()?
+                .parse::<i32>()
+                .ok()?,
+        ),
         None => (unsigned, 0),
     };
-    let (integer, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if integer.is_empty() && fraction.is_empty()
-        || !integer
-            .bytes()
-            .chain(fraction.bytes())
-            .all(|b| b.is_ascii_digit())
-    {
+    let (integer, fraction) = match mantissa.iter().position(|b| *b == b'.') {
+        Some(at) => (&mantissa[..at], &mantissa[at + 1..]),
+        None => (mantissa, &mantissa[mantissa.len()..]),
+    };
+    let digit_count = integer.len() + fraction.len();
+    if digit_count == 0 || !integer.iter().chain(fraction).all(u8::is_ascii_digit) {
         return None;
     }
-    // All digits, and the power of ten of the last one.
-    let digits: Vec<u8> = integer
-        .bytes()
-        .chain(fraction.bytes())
-        .map(|b| b - b'0')
-        .collect();
-    let last_power = exponent - fraction.len() as i32;
+    // All digits in order, and the power of ten of the last one.
+    let digits = || integer.iter().chain(fraction).map(|b| b - b'0');
+    let last_power = exponent.checked_sub(i32::try_from(fraction.len()).ok()?)?;
     let scale = i32::from(scale);
     // Digits kept: those whose power is at least -scale.
-    let drop = (-scale - last_power).max(0) as usize;
-    let kept_len = digits.len().saturating_sub(drop);
+    let drop = usize::try_from((-scale).saturating_sub(last_power).max(0)).ok()?;
+    let kept = digit_count.saturating_sub(drop);
     let mut value: i128 = 0;
-    for &d in &digits[..kept_len] {
+    for d in digits().take(kept) {
         value = value.checked_mul(10)?.checked_add(i128::from(d))?;
     }
-    if drop > 0 && drop <= digits.len() && digits[kept_len] >= 5 {
+    if drop > 0 && digits().nth(kept).is_some_and(|d| d >= 5) {
         value = value.checked_add(1)?;
     }
     // Shift up to the scale when the last digit is above 10^-scale.
-    let shift = (last_power + scale).max(0) as u32;
+    let shift = u32::try_from(last_power.saturating_add(scale).max(0)).ok()?;
     value = value.checked_mul(10i128.checked_pow(shift)?)?;
     if value >= 10i128.checked_pow(u32::from(precision))? {
         return None;
     }
     Some(if negative { -value } else { value })
+}
+
+/// Powers of ten up to 10^38, the bound of a DECIMAL(38).
+const POWERS_OF_TEN: [i128; 39] = {
+    let mut powers = [1i128; 39];
+    let mut i = 1;
+    while i < powers.len() {
+        powers[i] = powers[i - 1] * 10;
+        i += 1;
+    }
+    powers
+};
+
+enum Plain {
+    Value(i128),
+    TooLarge,
+    /// Not written as plain digits within the scale: the general parser decides.
+    Other,
+}
+
+/// The common case in one pass: `[-+]digits[.digits]` with at most `scale` fraction digits
+/// and at most 38 digits in all, which needs no rounding and cannot overflow.
+fn parse_plain_decimal(text: &[u8], precision: u8, scale: i8) -> Plain {
+    let (negative, digits) = match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let mut value: i128 = 0;
+    let mut count = 0usize;
+    let mut fraction: Option<usize> = None;
+    for &byte in digits {
+        match byte {
+            b'0'..=b'9' => {
+                value = value * 10 + i128::from(byte - b'0');
+                count += 1;
+                if count > 38 {
+                    return Plain::Other;
+                }
+                if let Some(places) = fraction.as_mut() {
+                    *places += 1;
+                }
+            }
+            b'.' if fraction.is_none() => fraction = Some(0),
+            _ => return Plain::Other,
+        }
+    }
+    let places = fraction.unwrap_or(0);
+    let Ok(scale) = usize::try_from(scale) else {
+        return Plain::Other;
+    };
+    if count == 0 || places > scale || count - places + scale > 38 {
+        return Plain::Other;
+    }
+    let value = value * POWERS_OF_TEN[scale - places];
+    if value >= POWERS_OF_TEN[usize::from(precision).min(38)] {
+        return Plain::TooLarge;
+    }
+    Plain::Value(if negative { -value } else { value })
 }
 
 #[cfg(test)]
@@ -512,12 +589,28 @@ mod tests {
     #[test]
     fn decimals_round_to_their_scale_and_fail_past_their_precision() {
         use super::parse_decimal;
-        assert_eq!(parse_decimal("1E-99", 20, 10), Some(0));
-        assert_eq!(parse_decimal("1E+99", 20, 10), None);
-        assert_eq!(parse_decimal("-4400", 20, 10), Some(-44_000_000_000_000));
-        assert_eq!(parse_decimal("3.14159", 5, 3), Some(3142));
-        assert_eq!(parse_decimal("1.5e2", 5, 0), Some(150));
-        assert_eq!(parse_decimal("abc", 5, 0), None);
-        assert_eq!(parse_decimal("12345", 4, 0), None);
+        assert_eq!(parse_decimal(b"1E-99", 20, 10), Some(0));
+        assert_eq!(parse_decimal(b"1E+99", 20, 10), None);
+        assert_eq!(parse_decimal(b"-4400", 20, 10), Some(-44_000_000_000_000));
+        assert_eq!(parse_decimal(b"3.14159", 5, 3), Some(3142));
+        assert_eq!(parse_decimal(b"1.5e2", 5, 0), Some(150));
+        assert_eq!(parse_decimal(b" 0.045 ", 4, 2), Some(5));
+        assert_eq!(parse_decimal(b".5", 3, 1), Some(5));
+        assert_eq!(parse_decimal(b"1e2147483647", 38, 0), None);
+        assert_eq!(parse_decimal(b"abc", 5, 0), None);
+        assert_eq!(parse_decimal(b"-", 5, 0), None);
+        assert_eq!(parse_decimal(b"12345", 4, 0), None);
+        // The one-pass common case agrees with the general parser.
+        assert_eq!(parse_decimal(b"-17.5", 15, 2), Some(-1750));
+        assert_eq!(parse_decimal(b"905.04", 5, 2), Some(90504));
+        assert_eq!(parse_decimal(b"1000.00", 5, 2), None);
+        assert_eq!(parse_decimal(b"0.05", 15, 2), Some(5));
+        assert_eq!(parse_decimal(b"1.", 3, 0), Some(1));
+        assert_eq!(parse_decimal(b"1.2.3", 5, 2), None);
+        let nines = "9".repeat(38);
+        assert_eq!(
+            parse_decimal(nines.as_bytes(), 38, 0),
+            Some(10i128.pow(38) - 1)
+        );
     }
 }
