@@ -128,7 +128,10 @@ impl ScalarUDFImpl for ExactDecimal {
         let (left, right) = (left.to_array(rows)?, right.to_array(rows)?);
         let (left_scale, right_scale) = decimal_scales(&[left.data_type(), right.data_type()])?;
         let scale = self.op.result_scale(left_scale, right_scale);
-        let up = |from: i8| 10i128.checked_pow(u32::try_from(scale - from).unwrap_or(0));
+        let up = |from: i8| {
+            let digits = u32::try_from(i16::from(scale) - i16::from(from)).ok()?;
+            10i128.checked_pow(digits)
+        };
         let (Some(left_up), Some(right_up)) = (up(left_scale), up(right_scale)) else {
             return exec_err!("{}: scale {scale} is out of range", self.name());
         };
