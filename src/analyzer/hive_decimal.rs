@@ -64,22 +64,20 @@ pub(crate) fn decimal_arithmetic(
         }
     };
     let (precision, scale) = fit(raw_precision, raw_scale);
-    if op != Operator::Divide && raw_precision <= i32::from(MAX_PRECISION) {
-        // Hive's type holds the exact result, which 128-bit decimals compute without
-        // rounding or overflow, and type as Hive does: no need for the wide path.
+    if op != Operator::Divide {
         let narrow = |expr: &Expr, p: u8, s: i8| cast(expr.clone(), DataType::Decimal128(p, s));
-        let exact = Expr::BinaryExpr(BinaryExpr::new(
-            Box::new(narrow(left, p1, s1)),
-            op,
-            Box::new(narrow(right, p2, s2)),
-        ));
-        return Some(cast(exact, DataType::Decimal128(precision, scale)));
-    }
-    if op != Operator::Divide && i32::from(scale) == raw_scale {
-        // Hive cut the precision to 38 but kept the exact scale: no rounding, only NULL on
-        // overflow, which 128-bit decimals check for themselves.
-        let narrow = |expr: &Expr, p: u8, s: i8| cast(expr.clone(), DataType::Decimal128(p, s));
-        return exact_decimal(narrow(left, p1, s1), op, narrow(right, p2, s2));
+        let (left, right) = (narrow(left, p1, s1), narrow(right, p2, s2));
+        if raw_precision <= i32::from(MAX_PRECISION) {
+            // Hive's type holds the exact result, which 128-bit decimals compute without
+            // rounding or overflow, and type as Hive does: no need for the wide path.
+            let exact = Expr::BinaryExpr(BinaryExpr::new(Box::new(left), op, Box::new(right)));
+            return Some(cast(exact, DataType::Decimal128(precision, scale)));
+        }
+        if i32::from(scale) == raw_scale {
+            // Hive cut the precision to 38 but kept the exact scale: no rounding, only NULL
+            // on overflow, which 128-bit decimals check for themselves.
+            return exact_decimal(left, op, right);
+        }
     }
     // Arrow's quotient has the dividend's scale plus 4: past Hive's, then rounded.
     let left_scale = if op == Operator::Divide {
