@@ -146,27 +146,33 @@ impl ScalarUDFImpl for ExactDecimal {
     }
 }
 
-/// Row by row `op`, NULL where an operand is NULL or the result overflows.
+/// Row by row `op`, NULL where an operand is NULL or the result overflows. Results almost
+/// always fit, so which rows overflowed is worked out only when one did.
 fn apply(
     op: ExactOp,
     left: &PrimitiveArray<Decimal128Type>,
     right: &PrimitiveArray<Decimal128Type>,
     (left_up, right_up): (i128, i128),
 ) -> PrimitiveArray<Decimal128Type> {
-    let mut fits = Vec::with_capacity(left.len());
-    let values: Vec<i128> = left
-        .values()
-        .iter()
-        .zip(right.values().iter())
+    let pairs = || left.values().iter().zip(right.values().iter());
+    let mut overflowed = false;
+    let values: Vec<i128> = pairs()
         .map(|(&l, &r)| {
-            let result = op.apply(l, r, left_up, right_up);
-            fits.push(result.is_some());
-            result.unwrap_or_default()
+            op.apply(l, r, left_up, right_up).unwrap_or_else(|| {
+                overflowed = true;
+                0
+            })
         })
         .collect();
-    let fits = NullBuffer::new(BooleanBuffer::from(fits));
     let inputs = NullBuffer::union(left.nulls(), right.nulls());
-    let nulls = NullBuffer::union(inputs.as_ref(), Some(&fits));
+    let nulls = if overflowed {
+        let fits: BooleanBuffer = pairs()
+            .map(|(&l, &r)| op.apply(l, r, left_up, right_up).is_some())
+            .collect();
+        NullBuffer::union(inputs.as_ref(), Some(&NullBuffer::new(fits)))
+    } else {
+        inputs
+    };
     PrimitiveArray::new(values.into(), nulls)
 }
 

@@ -91,43 +91,81 @@ fn unaliased(expr: &Expr) -> &Expr {
     }
 }
 
+/// The aggregates an [`Aggregate`] computes, each once: a sum or count a reduction needs is
+/// shared with an equal one the query computes itself or another reduction needs (`sum(x)`
+/// beside `avg(x)`, `count(x)` for both `avg(x)` and `stddev(x)`).
+#[derive(Default)]
+struct DistinctAggregates {
+    exprs: Vec<Expr>,
+    /// Each computed aggregate without its alias, and the column that holds its value.
+    known: Vec<(Expr, Expr)>,
+}
+
+impl DistinctAggregates {
+    /// Keeps one of the query's own aggregates, whose value is in `column`.
+    fn keep(&mut self, expr: &Expr, column: Expr) {
+        self.exprs.push(expr.clone());
+        self.known.push((unaliased(expr).clone(), column));
+    }
+
+    /// The column holding `expr`'s value: an equal aggregate's if one is computed already,
+    /// or a new aggregate named `name`.
+    fn column_of(&mut self, expr: Expr, name: String) -> Expr {
+        if let Some((_, column)) = self.known.iter().find(|(known, _)| *known == expr) {
+            return column.clone();
+        }
+        let column = Expr::Column(Column::from_name(name.clone()));
+        self.exprs.push(expr.clone().alias(name));
+        self.known.push((expr, column.clone()));
+        column
+    }
+}
+
 /// The aggregate with sums in place of each reducible call, under a projection that gives
 /// every output column its old name.
 fn reduce(aggregate: Aggregate) -> Result<LogicalPlan> {
     let old_schema = Arc::clone(&aggregate.schema);
     let input_schema = Arc::clone(aggregate.input.schema());
     let group_count = old_schema.fields().len() - aggregate.aggr_expr.len();
-    let mut new_aggregates = Vec::new();
-    let mut outputs = Vec::new();
-    for (i, expr) in aggregate.aggr_expr.iter().enumerate() {
+    let output_column = |i: usize| {
         let (qualifier, field) = old_schema.qualified_field(group_count + i);
-        let name = field.name();
-        let reduced = match unaliased(expr) {
+        Expr::Column(Column::new(qualifier.cloned(), field.name()))
+    };
+    let reductions: Vec<Option<(Reduction, Expr)>> = aggregate
+        .aggr_expr
+        .iter()
+        .map(|expr| match unaliased(expr) {
             Expr::AggregateFunction(f) => {
                 reducible(f, &input_schema).map(|r| (r, f.params.args[0].clone()))
             }
             _ => None,
-        };
-        let Some((reduction, x)) = reduced else {
-            new_aggregates.push(expr.clone());
-            outputs.push(Expr::Column(Column::new(qualifier.cloned(), name)));
+        })
+        .collect();
+    // The query's own aggregates first, so that reductions can share them.
+    let mut aggregates = DistinctAggregates::default();
+    for (i, (expr, reduction)) in aggregate.aggr_expr.iter().zip(&reductions).enumerate() {
+        if reduction.is_none() {
+            aggregates.keep(expr, output_column(i));
+        }
+    }
+    let mut outputs = Vec::new();
+    for (i, reduction) in reductions.into_iter().enumerate() {
+        let Some((reduction, x)) = reduction else {
+            outputs.push(output_column(i));
             continue;
         };
-        let part = |suffix: &str| format!("__apiary_{suffix}_{i}");
-        let column = |suffix: &str| Expr::Column(Column::from_name(part(suffix)));
+        let mut part =
+            |suffix: &str, expr: Expr| aggregates.column_of(expr, format!("__apiary_{suffix}_{i}"));
         let value = match reduction {
             Reduction::Variance { sample, deviation } => {
-                new_aggregates.push(sum(x.clone() * x.clone()).alias(part("sum_squares")));
-                new_aggregates.push(sum(x.clone()).alias(part("sum")));
-                new_aggregates.push(count(x).alias(part("count")));
-                let count = cast(column("count"), DataType::Float64);
-                let spread = column("sum_squares") - column("sum") * column("sum") / count.clone();
+                let sum_squares = part("sum_squares", sum(x.clone() * x.clone()));
+                let sum_x = part("sum", sum(x.clone()));
+                let count_x = part("count", count(x));
+                let count = cast(count_x.clone(), DataType::Float64);
+                let spread = sum_squares - sum_x.clone() * sum_x / count.clone();
                 let divisor = if sample {
-                    when(
-                        column("count").eq(lit(1_i64)),
-                        lit(ScalarValue::Float64(None)),
-                    )
-                    .otherwise(count - lit(1.0))?
+                    when(count_x.eq(lit(1_i64)), lit(ScalarValue::Float64(None)))
+                        .otherwise(count - lit(1.0))?
                 } else {
                     count
                 };
@@ -139,27 +177,21 @@ fn reduce(aggregate: Aggregate) -> Result<LogicalPlan> {
                 }
             }
             Reduction::DecimalAverage { input } => {
-                new_aggregates.push(sum(x.clone()).alias(part("sum")));
-                new_aggregates.push(count(x).alias(part("count")));
-                let count = nullif(column("count"), lit(0_i64));
-                decimal_arithmetic(
-                    &column("sum"),
-                    &input,
-                    Operator::Divide,
-                    &count,
-                    &DataType::Int64,
-                )
-                .unwrap_or_else(|| column("sum") / count)
+                let sum_x = part("sum", sum(x.clone()));
+                let count = nullif(part("count", count(x)), lit(0_i64));
+                decimal_arithmetic(&sum_x, &input, Operator::Divide, &count, &DataType::Int64)
+                    .unwrap_or_else(|| sum_x / count)
             }
         };
-        outputs.push(value.alias_qualified(qualifier.cloned(), name));
+        let (qualifier, field) = old_schema.qualified_field(group_count + i);
+        outputs.push(value.alias_qualified(qualifier.cloned(), field.name()));
     }
     let groups = (0..group_count).map(|i| {
         let (qualifier, field) = old_schema.qualified_field(i);
         Expr::Column(Column::new(qualifier.cloned(), field.name()))
     });
     let projection: Vec<Expr> = groups.chain(outputs).collect();
-    let reduced = Aggregate::try_new(aggregate.input, aggregate.group_expr, new_aggregates)?;
+    let reduced = Aggregate::try_new(aggregate.input, aggregate.group_expr, aggregates.exprs)?;
     Ok(LogicalPlan::Projection(Projection::try_new(
         projection,
         Arc::new(LogicalPlan::Aggregate(reduced)),
@@ -168,6 +200,8 @@ fn reduce(aggregate: Aggregate) -> Result<LogicalPlan> {
 
 #[cfg(test)]
 mod tests {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::LogicalPlan;
     #[tokio::test]
     async fn decimal_average_is_a_sum_divided_as_hive_divides() {
         let text = super::super::run_with_rules(
@@ -181,6 +215,52 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("| Decimal128(38, 28) "), "{text}");
+    }
+
+    #[tokio::test]
+    async fn reductions_share_the_sums_and_counts_the_query_computes() {
+        let state = super::super::session_state(
+            datafusion::prelude::SessionConfig::new(),
+            &crate::driver::settings::Settings::default(),
+        );
+        let ctx = datafusion::prelude::SessionContext::new_with_state(state);
+        let sql = "select k, sum(x), avg(x), count(x), stddev_pop(y), var_pop(y), count(*) \
+                   from (values (1, cast(1.5 as decimal(10,2)), 1.0e0), (1, 2.5, 3.0e0), \
+                   (2, NULL, NULL)) t(k, x, y) group by k";
+        let frame = ctx.sql(sql).await.unwrap();
+        let plan = frame.clone().into_optimized_plan().unwrap();
+        let mut computed = Vec::new();
+        plan.apply(|node| {
+            if let LogicalPlan::Aggregate(aggregate) = node {
+                computed.extend(aggregate.aggr_expr.iter().map(|e| e.to_string()));
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })
+        .unwrap();
+        // sum(x), count(x), count(*), sum(y * y), sum(y), count(y): each computed once.
+        assert_eq!(computed.len(), 6, "{computed:?}");
+        let batches = frame.collect().await.unwrap();
+        let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+            .unwrap()
+            .to_string();
+        let cells: Vec<Vec<&str>> = text
+            .lines()
+            .map(|line| line.split('|').map(str::trim).collect())
+            .collect();
+        let first = [
+            "",
+            "1",
+            "4.000000000000000",
+            "2.00000000000000000000000",
+            "2",
+            "1.0",
+        ];
+        assert!(
+            cells
+                .iter()
+                .any(|row| row.starts_with(&first) && row[6..8] == ["1.0", "2"]),
+            "{text}"
+        );
     }
 
     #[tokio::test]
