@@ -7,6 +7,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::physical_plan::collect_partitioned;
 use datafusion::sql::sqlparser::ast::Query;
 
 use super::multi_insert;
@@ -20,18 +21,22 @@ pub async fn run_query(session: &Session, query: &Query) -> Result<StatementOutp
     collect(session, plan).await
 }
 
-/// Runs a logical plan to completion. The output partitions run in parallel and their rows
-/// follow one another in partition order (a UNION ALL's branches in the order written), not
-/// in the order they happen to finish.
+/// Runs a plan from [`analyzer::plan_query`] to completion. The output partitions run in
+/// parallel and their rows follow one another in partition order (a UNION ALL's branches in
+/// the order written), not in the order they happen to finish.
 ///
-/// The analyzer runs again here although [`analyzer::plan_query`] ran it: Apiary's rules that
-/// follow type coercion change types (`avg` of a DECIMAL), and the second pass coerces what
-/// compares with them (a scalar subquery's `avg`).
+/// The plan is analyzed already, so only the optimizer and the physical planner run here:
+/// the analyzer's rules end with a second type coercion that settles what Apiary's own rules
+/// changed (see [`crate::optimizer::session_state`]).
 async fn collect(session: &Session, plan: LogicalPlan) -> Result<StatementOutput> {
-    let frame = DataFrame::new(session.ctx.state(), plan);
-    let schema = frame.schema().inner().clone();
-    let batches = frame
-        .collect_partitioned()
+    let state = session.ctx.state();
+    let schema = plan.schema().inner().clone();
+    let optimized = state.optimizer().optimize(plan, &state, |_, _| {})?;
+    let physical = state
+        .query_planner()
+        .create_physical_plan(&optimized, &state)
+        .await?;
+    let batches = collect_partitioned(physical, state.task_ctx())
         .await?
         .into_iter()
         .flatten()

@@ -48,6 +48,7 @@ use datafusion::common::{DFSchema, Result as DFResult};
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::optimizer::analyzer::type_coercion::TypeCoercion;
 use datafusion::optimizer::{Analyzer, Optimizer, OptimizerRule};
 
 use casts_never_fail::CastsNeverFail;
@@ -125,6 +126,11 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         analyzer_rules.push(Arc::new(ReducedAggregates));
     }
     analyzer_rules.push(Arc::new(SortedGroups));
+    // Apiary's rules above change types after coercion (`avg` of a DECIMAL becomes a DECIMAL
+    // division of Hive's type); coercing again settles what compares with them (a scalar
+    // subquery's `avg`), so that one analyzer pass gives the final plan.
+    analyzer_rules.push(Arc::new(TypeCoercion::new()));
+    analyzer_rules.push(Arc::new(CastsNeverFail));
 
     let memory_limit = memory::session_limit(settings.get(memory::MEMORY_LIMIT).as_deref());
     // With spill files in the system's temporary directory, building cannot fail.
