@@ -58,7 +58,7 @@ impl HiveType {
             HiveType::Float => DataType::Float32,
             HiveType::Double => DataType::Float64,
             HiveType::Decimal(p, s) => DataType::Decimal128(*p, *s),
-            HiveType::String | HiveType::Varchar(_) | HiveType::Char(_) => DataType::Utf8,
+            HiveType::String | HiveType::Varchar(_) | HiveType::Char(_) => DataType::Utf8View,
             HiveType::Binary => DataType::Binary,
             HiveType::Date => DataType::Date32,
             HiveType::Timestamp => DataType::Timestamp(TimeUnit::Nanosecond, None),

@@ -484,9 +484,9 @@ fn datafusion_config() -> SessionConfig {
     let options = config.options_mut();
     // Hive sorts NULLs first ascending and last descending: NULL is the smallest value.
     options.sql_parser.default_null_ordering = "nulls_min".to_string();
-    options.sql_parser.map_string_types_to_utf8view = false;
+    options.sql_parser.map_string_types_to_utf8view = true;
     options.sql_parser.enable_ident_normalization = true;
-    options.execution.parquet.schema_force_view_types = false;
+    options.execution.parquet.schema_force_view_types = true;
     // EXPLAIN ANALYZE shows each operator's rows, bytes and time; the developer metrics
     // (`dev`) on request.
     options.explain.analyze_level = datafusion::common::format::MetricType::Summary;

@@ -56,6 +56,7 @@ fn orc_writable(data_type: &datafusion::arrow::datatypes::DataType) -> bool {
             | T::Float64
             | T::Utf8
             | T::LargeUtf8
+            | T::Utf8View
             | T::Binary
             | T::LargeBinary
             | T::Boolean

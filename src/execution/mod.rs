@@ -18,7 +18,6 @@ pub mod load;
 pub mod memory;
 pub mod multi_insert;
 mod orc_scan;
-mod parquet_hints;
 pub mod partition_ddl;
 pub mod partition_pruning;
 pub mod partition_values;

@@ -31,7 +31,6 @@ use super::files::DataFile;
 use super::files::local_path;
 use super::format::TableFormat;
 use super::orc_scan::OrcScanExec;
-use super::parquet_hints::PlainStringHints;
 use super::partition_pruning::{metastore_filter, prune};
 use super::partition_values::partition_scalar;
 use super::scan_log::ScanLog;
@@ -394,7 +393,7 @@ impl TableProvider for HiveTableProvider {
                         .build(),
                 )
                 .with_table_parquet_options(options)
-                .with_parquet_file_reader_factory(Arc::new(PlainStringHints(footers)));
+                .with_parquet_file_reader_factory(Arc::new(footers));
                 // One read fetches a footer of up to this size (and all of a small file).
                 if let Some(hint) = footer_hint {
                     source = source.with_metadata_size_hint(hint);

@@ -7,7 +7,8 @@ use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema, SchemaRef};
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
 use datafusion::logical_expr::LogicalPlan;
@@ -61,6 +62,9 @@ pub struct DataFileWriter {
     path: PathBuf,
     sink: Sink,
     rows: u64,
+    /// For Parquet and ORC files, the schema the file holds when it differs from the rows':
+    /// string views stored as plain strings.
+    stored_schema: Option<SchemaRef>,
 }
 
 enum Sink {
@@ -127,6 +131,11 @@ impl OrcWriterThread {
 
 impl DataFileWriter {
     pub fn create(path: PathBuf, format: &TableFormat, schema: SchemaRef) -> Result<Self> {
+        let stored_schema = match format {
+            TableFormat::Text(_) => None,
+            TableFormat::Parquet | TableFormat::Orc => stored_types(&schema),
+        };
+        let schema = stored_schema.clone().unwrap_or(schema);
         let file = std::fs::File::create(&path).map_err(|e| write_error(&path, e))?;
         let sink = match format {
             TableFormat::Text(serde) => Sink::Text(
@@ -151,11 +160,20 @@ impl DataFileWriter {
             path,
             sink,
             rows: 0,
+            stored_schema,
         })
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         self.rows += batch.num_rows() as u64;
+        let stored;
+        let batch = match &self.stored_schema {
+            Some(schema) => {
+                stored = stored_batch(batch, schema)?;
+                &stored
+            }
+            None => batch,
+        };
         match &mut self.sink {
             Sink::Text(out, serde) => {
                 write_text(out, batch, serde).map_err(|e| write_error(&self.path, e))
@@ -186,6 +204,54 @@ impl DataFileWriter {
     }
 }
 
+/// The schema a Parquet or ORC file stores for rows of `schema`, when it differs: Apiary's
+/// string views (an in-memory layout of STRING and BINARY values) are stored as the plain
+/// types, which every reader of these files knows. `None` when there are no views.
+fn stored_types(schema: &SchemaRef) -> Option<SchemaRef> {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            f.as_ref()
+                .clone()
+                .with_data_type(stored_type(f.data_type()))
+        })
+        .collect();
+    let stored = Schema::new_with_metadata(fields, schema.metadata().clone());
+    (stored != **schema).then(|| Arc::new(stored))
+}
+
+fn stored_type(data_type: &DataType) -> DataType {
+    let field = |f: &FieldRef| {
+        Arc::new(
+            f.as_ref()
+                .clone()
+                .with_data_type(stored_type(f.data_type())),
+        )
+    };
+    match data_type {
+        DataType::Utf8View => DataType::Utf8,
+        DataType::BinaryView => DataType::Binary,
+        DataType::List(item) => DataType::List(field(item)),
+        DataType::LargeList(item) => DataType::LargeList(field(item)),
+        DataType::Map(entries, sorted) => DataType::Map(field(entries), *sorted),
+        DataType::Struct(fields) => DataType::Struct(fields.iter().map(field).collect()),
+        other => other.clone(),
+    }
+}
+
+/// `batch` with each column cast to the type `schema` stores it as.
+fn stored_batch(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(column, field)| cast(column, field.data_type()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(DataFusionError::from)?;
+    Ok(RecordBatch::try_new(Arc::clone(schema), columns).map_err(DataFusionError::from)?)
+}
+
 fn write_error(path: &std::path::Path, error: std::io::Error) -> ApiaryError {
     ApiaryError::io(format!("cannot write {}", path.display()), error)
 }
@@ -210,4 +276,41 @@ fn write_text(out: &mut impl Write, batch: &RecordBatch, serde: &TextSerde) -> s
         out.write_all(line.as_bytes())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringViewArray};
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    use super::*;
+
+    #[test]
+    fn parquet_files_store_string_views_as_plain_strings() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("part-0.parquet");
+        let schema = Arc::new(Schema::new(vec![Field::new("s", DataType::Utf8View, true)]));
+        let values: ArrayRef = Arc::new(StringViewArray::from(vec![
+            Some("short"),
+            None,
+            Some("a string longer than twelve bytes"),
+        ]));
+        let batch = RecordBatch::try_new(Arc::clone(&schema), vec![values]).expect("batch");
+        let mut writer =
+            DataFileWriter::create(path.clone(), &TableFormat::Parquet, schema).expect("writer");
+        writer.write(&batch).expect("write");
+        assert_eq!(writer.finish().expect("finish"), 3);
+
+        let file = std::fs::File::open(&path).expect("open");
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).expect("footer");
+        assert_eq!(reader.schema().field(0).data_type(), &DataType::Utf8);
+        let rows: Vec<RecordBatch> = reader
+            .build()
+            .expect("reader")
+            .collect::<std::result::Result<_, _>>()
+            .expect("rows");
+        let strings = rows[0].column(0).as_string::<i32>();
+        assert_eq!(strings.value(2), "a string longer than twelve bytes");
+        assert!(strings.is_null(1));
+    }
 }

@@ -5,6 +5,9 @@
 //! Apiary's own rules, one per file:
 //! - `casts_never_fail`: every cast is a TRY_CAST, since Hive's casts give NULL for values
 //!   that do not convert.
+//! - `compact_merge_views` (a physical rule, with a memory limit): string views compacted
+//!   before a merge on one string key, which would reserve memory for buffers it does not
+//!   use.
 //! - `distinct_key_order`: beside a DISTINCT aggregate, order-sensitive aggregates see rows
 //!   in the distinct argument's order, as Hive's reducer does.
 //! - `int_literals`: an integer literal that fits an INT is one, as Hive types it.
@@ -31,6 +34,7 @@
 //!   the Hive size becomes that threshold, and turning the conversion off sets it to zero.
 
 mod casts_never_fail;
+mod compact_merge_views;
 mod cooperative_joins;
 mod distinct_key_order;
 mod hive_division;
@@ -52,6 +56,7 @@ use datafusion::optimizer::analyzer::type_coercion::TypeCoercion;
 use datafusion::optimizer::{Analyzer, Optimizer, OptimizerRule};
 
 use casts_never_fail::CastsNeverFail;
+use compact_merge_views::CompactMergeViews;
 use datafusion::prelude::SessionConfig;
 use distinct_key_order::DistinctKeyOrder;
 use hive_division::HiveDivision;
@@ -133,6 +138,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     analyzer_rules.push(Arc::new(CastsNeverFail));
 
     let memory_limit = memory::session_limit(settings.get(memory::MEMORY_LIMIT).as_deref());
+    let memory_limited = matches!(memory_limit, memory::MemoryLimit::Bytes(_));
     // With spill files in the system's temporary directory, building cannot fail.
     let runtime = memory::runtime(memory_limit).unwrap_or_default();
     let mut builder = SessionStateBuilder::new()
@@ -142,6 +148,9 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .with_analyzer_rules(analyzer_rules)
         .with_optimizer_rules(rules)
         .with_physical_optimizer_rule(Arc::new(cooperative_joins::CooperativeJoins));
+    if memory_limited {
+        builder = builder.with_physical_optimizer_rule(Arc::new(CompactMergeViews));
+    }
     // Hive's arithmetic operand types and array subscripts are settled as the SQL is planned.
     let planners = builder.expr_planners().get_or_insert_with(Vec::new);
     planners.insert(0, Arc::new(crate::analyzer::HiveArithmetic));

@@ -126,12 +126,9 @@ impl ColumnStatsBuilder {
                     widen(&mut self.decimal_range, value, value);
                 }
             }
-            DataType::Utf8 => {
-                for text in array.as_string::<i32>().iter().flatten() {
-                    self.sketch.add(text);
-                    self.add_length(text.chars().count());
-                }
-            }
+            DataType::Utf8 => self.add_strings(array.as_string::<i32>().iter().flatten()),
+            DataType::LargeUtf8 => self.add_strings(array.as_string::<i64>().iter().flatten()),
+            DataType::Utf8View => self.add_strings(array.as_string_view().iter().flatten()),
             DataType::Binary => {
                 for bytes in array.as_binary::<i32>().iter().flatten() {
                     self.add_length(bytes.len());
@@ -155,6 +152,13 @@ impl ColumnStatsBuilder {
             let value = value.into();
             self.sketch.add(value);
             widen(&mut self.long_range, value, value);
+        }
+    }
+
+    fn add_strings<'a>(&mut self, values: impl Iterator<Item = &'a str>) {
+        for text in values {
+            self.sketch.add(text);
+            self.add_length(text.chars().count());
         }
     }
 
