@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, BinaryBuilder, BooleanBuilder, Decimal128Builder, ListArray, MapArray,
-    RecordBatch, StringBuilder, StructArray,
+    RecordBatch, StringBuilder, StringViewBuilder, StructArray,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
@@ -150,6 +150,8 @@ enum ColumnBuilder {
         target: DataType,
         texts: StringBuilder,
     },
+    /// STRING, VARCHAR and CHAR: string views built as read.
+    Strings(StringViewBuilder),
     /// Parsed as read, without the text copy the others take.
     Decimal(Decimal128Builder, u8, i8),
     Boolean(BooleanBuilder),
@@ -180,6 +182,7 @@ impl ColumnBuilder {
             DataType::Decimal128(precision, scale) => {
                 ColumnBuilder::Decimal(Decimal128Builder::new(), *precision, *scale)
             }
+            DataType::Utf8View => ColumnBuilder::Strings(StringViewBuilder::new()),
             DataType::Boolean => ColumnBuilder::Boolean(BooleanBuilder::new()),
             DataType::Binary => ColumnBuilder::Binary(BinaryBuilder::new()),
             DataType::List(field) => ColumnBuilder::List {
@@ -228,6 +231,12 @@ impl ColumnBuilder {
             ColumnBuilder::Primitive { texts, .. } => match text {
                 None => texts.append_null(),
                 Some(t) => texts.append_value(String::from_utf8_lossy(&unescape(t, serde.escape))),
+            },
+            ColumnBuilder::Strings(builder) => match text {
+                None => builder.append_null(),
+                Some(t) => {
+                    builder.append_value(String::from_utf8_lossy(&unescape(t, serde.escape)))
+                }
             },
             ColumnBuilder::Decimal(builder, precision, scale) => builder.append_option(
                 text.and_then(|t| parse_decimal(&unescape(t, serde.escape), *precision, *scale)),
@@ -342,6 +351,7 @@ impl ColumnBuilder {
                     cast_with_options(&strings, &target, &options)?
                 }
             }
+            ColumnBuilder::Strings(mut builder) => Arc::new(builder.finish()),
             ColumnBuilder::Decimal(mut builder, precision, scale) => Arc::new(
                 builder
                     .finish()
