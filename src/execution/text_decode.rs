@@ -341,15 +341,11 @@ impl ColumnBuilder {
         Ok(match self {
             ColumnBuilder::Primitive { target, mut texts } => {
                 let strings: ArrayRef = Arc::new(texts.finish());
-                if target == DataType::Utf8 {
-                    strings
-                } else {
-                    let options = CastOptions {
-                        safe: true,
-                        ..Default::default()
-                    };
-                    cast_with_options(&strings, &target, &options)?
-                }
+                let options = CastOptions {
+                    safe: true,
+                    ..Default::default()
+                };
+                cast_with_options(&strings, &target, &options)?
             }
             ColumnBuilder::Strings(mut builder) => Arc::new(builder.finish()),
             ColumnBuilder::Decimal(mut builder, precision, scale) => Arc::new(

@@ -208,36 +208,22 @@ impl DataFileWriter {
 /// string views (an in-memory layout of STRING and BINARY values) are stored as the plain
 /// types, which every reader of these files knows. `None` when there are no views.
 fn stored_types(schema: &SchemaRef) -> Option<SchemaRef> {
-    let fields: Vec<Field> = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            f.as_ref()
-                .clone()
-                .with_data_type(stored_type(f.data_type()))
-        })
-        .collect();
+    let fields: Vec<FieldRef> = schema.fields().iter().map(stored_field).collect();
     let stored = Schema::new_with_metadata(fields, schema.metadata().clone());
     (stored != **schema).then(|| Arc::new(stored))
 }
 
-fn stored_type(data_type: &DataType) -> DataType {
-    let field = |f: &FieldRef| {
-        Arc::new(
-            f.as_ref()
-                .clone()
-                .with_data_type(stored_type(f.data_type())),
-        )
-    };
-    match data_type {
+fn stored_field(field: &FieldRef) -> FieldRef {
+    let data_type = match field.data_type() {
         DataType::Utf8View => DataType::Utf8,
         DataType::BinaryView => DataType::Binary,
-        DataType::List(item) => DataType::List(field(item)),
-        DataType::LargeList(item) => DataType::LargeList(field(item)),
-        DataType::Map(entries, sorted) => DataType::Map(field(entries), *sorted),
-        DataType::Struct(fields) => DataType::Struct(fields.iter().map(field).collect()),
+        DataType::List(item) => DataType::List(stored_field(item)),
+        DataType::LargeList(item) => DataType::LargeList(stored_field(item)),
+        DataType::Map(entries, sorted) => DataType::Map(stored_field(entries), *sorted),
+        DataType::Struct(fields) => DataType::Struct(fields.iter().map(stored_field).collect()),
         other => other.clone(),
-    }
+    };
+    Arc::new(field.as_ref().clone().with_data_type(data_type))
 }
 
 /// `batch` with each column cast to the type `schema` stores it as.

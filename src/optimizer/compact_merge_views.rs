@@ -71,7 +71,7 @@ impl PhysicalOptimizerRule for CompactMergeViews {
     }
 }
 
-/// Its input's batches, each `Utf8View` column copied into compact buffers of its own.
+/// Its input's batches with their string views compacted (see [`compact`]).
 #[derive(Debug)]
 pub struct CompactViewsExec {
     input: Arc<dyn ExecutionPlan>,
@@ -85,12 +85,23 @@ impl CompactViewsExec {
     }
 }
 
+/// `batch` with each `Utf8View` column whose buffers hold more than twice the bytes its
+/// views use copied into buffers of its own (the threshold arrow's batch coalescer uses);
+/// compact columns are kept as they are.
 fn compact(batch: RecordBatch) -> Result<RecordBatch> {
     let columns: Vec<ArrayRef> = batch
         .columns()
         .iter()
         .map(|column| match column.data_type() {
-            DataType::Utf8View => Arc::new(column.as_string_view().gc()) as ArrayRef,
+            DataType::Utf8View => {
+                let views = column.as_string_view();
+                let held: usize = views.data_buffers().iter().map(|b| b.len()).sum();
+                if held > 2 * views.total_buffer_bytes_used() {
+                    Arc::new(views.gc()) as ArrayRef
+                } else {
+                    Arc::clone(column)
+                }
+            }
             _ => Arc::clone(column),
         })
         .collect();
@@ -178,5 +189,21 @@ mod tests {
             column.as_string_view().value(0),
             "value 0007 padded past twelve bytes"
         );
+    }
+
+    #[test]
+    fn compact_views_are_kept_as_they_are() {
+        let strings: ArrayRef = Arc::new(StringViewArray::from_iter_values([
+            "one string past twelve bytes",
+            "and another past twelve bytes",
+        ]));
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "s",
+            DataType::Utf8View,
+            false,
+        )]));
+        let batch = RecordBatch::try_new(schema, vec![Arc::clone(&strings)]).expect("batch");
+        let kept = compact(batch).expect("compact");
+        assert!(Arc::ptr_eq(kept.column(0), &strings));
     }
 }
