@@ -25,6 +25,7 @@ pub mod paths;
 pub mod query;
 pub mod results;
 pub mod scan_log;
+pub mod semijoin_filter;
 pub mod shared_source;
 pub mod show;
 pub mod table_ddl;

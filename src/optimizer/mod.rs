@@ -18,6 +18,8 @@
 //! - `reduced_aggregates`: with `hive.cbo.enable`, grouped variances and deviations are
 //!   computed from sums of squares, and `avg` of a DECIMAL as a DECIMAL division, as Hive's
 //!   cost-based planner rewrites them.
+//! - `semijoin_reduction` (a physical rule): a join's dynamic filter tests rows right above
+//!   the scan it was pushed into, when an aggregate or another join lies between them.
 //! - `sorted_groups`: a query whose result is a GROUP BY or DISTINCT comes out in key order.
 //! - `string_range_frames`: a RANGE offset over a string key reaches the current row's peers.
 //!
@@ -42,6 +44,7 @@ mod hive_round;
 mod int_literals;
 pub mod join_order;
 mod reduced_aggregates;
+mod semijoin_reduction;
 mod sorted_groups;
 mod string_range_frames;
 
@@ -147,6 +150,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .with_default_features()
         .with_analyzer_rules(analyzer_rules)
         .with_optimizer_rules(rules)
+        .with_physical_optimizer_rule(Arc::new(semijoin_reduction::SemijoinReduction))
         .with_physical_optimizer_rule(Arc::new(cooperative_joins::CooperativeJoins));
     if memory_limited {
         builder = builder.with_physical_optimizer_rule(Arc::new(CompactMergeViews));
