@@ -22,6 +22,7 @@ mod hive_datetime;
 mod hive_hash;
 mod java_date_parse;
 pub mod json;
+pub mod like_segments;
 mod moments;
 mod months_between;
 mod numeric_aggregate;

@@ -13,6 +13,8 @@
 //! - `int_literals`: an integer literal that fits an INT is one, as Hive types it.
 //! - `join_order` (a logical optimizer rule, run after DataFusion's): the cost-based join
 //!   order, with its cardinality estimates, search and `EXPLAIN CBO` rendering.
+//! - `like_segments`: a LIKE pattern of several `%` segments is matched by substring search,
+//!   not by the regular expression arrow's kernel would build.
 //! - `hive_division`: dividing by zero gives NULL.
 //! - `hive_round`: `round` of a DOUBLE rounds Java's printed digits half up.
 //! - `reduced_aggregates`: with `hive.cbo.enable`, grouped variances and deviations are
@@ -43,6 +45,7 @@ mod hive_division;
 mod hive_round;
 mod int_literals;
 pub mod join_order;
+mod like_segments;
 mod reduced_aggregates;
 mod semijoin_reduction;
 mod sorted_groups;
@@ -128,6 +131,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     analyzer_rules.insert(coercion, Arc::new(IntLiterals));
     analyzer_rules.push(Arc::new(CastsNeverFail));
     analyzer_rules.push(Arc::new(HiveRound));
+    analyzer_rules.push(Arc::new(like_segments::LikeSegments));
     analyzer_rules.push(Arc::new(DistinctKeyOrder));
     analyzer_rules.push(Arc::new(StringRangeFrames));
     if settings.get_bool("hive.cbo.enable") {
