@@ -22,7 +22,7 @@ use datafusion::error::Result;
 use datafusion::execution::{RecordBatchStream, TaskContext};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::metrics::{
-    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
+    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricType, MetricsSet,
 };
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
@@ -127,7 +127,9 @@ impl ExecutionPlan for SemijoinFilterExec {
             testing: true,
             input_done: false,
             baseline: BaselineMetrics::new(&self.metrics, partition),
-            untested: MetricBuilder::new(&self.metrics).counter("untested_rows", partition),
+            untested: MetricBuilder::new(&self.metrics)
+                .with_type(MetricType::Summary)
+                .counter("untested_rows", partition),
         }))
     }
 }

@@ -2,15 +2,15 @@
 //! other work lies between. A hash join publishes its build side's keys as a dynamic filter,
 //! which DataFusion pushes down the probe side (through other joins, and through aggregates
 //! grouped by the key) into the scans; without row-level Parquet pushdown a scan only prunes
-//! row groups with it. When an aggregate or another join's build side sits between such a scan
-//! and the join that produces the filter, this rule puts a [`SemijoinFilterExec`] right above the scan (and
-//! its own filter), so that the work in between sees only rows that can join: TPC-H Q17
-//! averages the quantity of 204 parts instead of all 200,000, and Q18 joins 57 orders with
-//! their customers instead of 1.5 million. Hive does the same with its dynamic semi-join
-//! reduction. Whether a filter drops enough rows to pay for its hash lookups is learnt while
-//! the query runs (see [`SemijoinFilterExec`]). A scan reaching the join through nothing but
-//! other joins' probe sides is left alone: each of those joins tests a row with one hash lookup,
-//! as the filter would, so testing it early would only cost.
+//! row groups with it. When an aggregate or another join's build side sits between such a
+//! scan and the join that produces the filter, this rule puts a [`SemijoinFilterExec`] right
+//! above the scan (and the scan's own filter), so that the work in between sees only rows
+//! that can join: TPC-H Q17 averages the quantity of 204 parts instead of all 200,000, and
+//! Q18 joins 57 orders with their customers instead of 1.5 million. Hive does the same with
+//! its dynamic semi-join reduction. Whether a filter drops enough rows to pay for its hash
+//! lookups is learnt while the query runs (see [`SemijoinFilterExec`]). A scan reaching the
+//! join through nothing but other joins' probe sides is left alone: each of those joins tests
+//! a row with one hash lookup, as the filter would, so testing it early would only cost.
 
 use std::collections::HashSet;
 use std::sync::Arc;
