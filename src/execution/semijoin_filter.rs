@@ -112,16 +112,14 @@ impl ExecutionPlan for SemijoinFilterExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let input = self.input.execute(partition, Arc::clone(&context))?;
-        let schema = input.schema();
         let batch_size = context.session_config().batch_size();
         Ok(Box::pin(SemijoinFilterStream {
             input,
             predicate: Arc::clone(&self.predicate),
             filters: self.filters.clone(),
             // Batches of half the target size or more go on as they are, uncopied.
-            coalescer: BatchCoalescer::new(Arc::clone(&schema), batch_size)
+            coalescer: BatchCoalescer::new(self.input.schema(), batch_size)
                 .with_biggest_coalesce_batch_size(Some(batch_size / 2)),
-            schema,
             sampled: 0,
             kept: 0,
             testing: true,
@@ -139,7 +137,6 @@ struct SemijoinFilterStream {
     predicate: Arc<dyn PhysicalExpr>,
     filters: Vec<Arc<dyn PhysicalExpr>>,
     coalescer: BatchCoalescer,
-    schema: SchemaRef,
     /// Rows tested so far, and how many of them passed.
     sampled: usize,
     kept: usize,
@@ -210,6 +207,6 @@ impl Stream for SemijoinFilterStream {
 
 impl RecordBatchStream for SemijoinFilterStream {
     fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
+        self.input.schema()
     }
 }

@@ -110,13 +110,11 @@ impl ScalarUDFImpl for LikeSegments {
         let [text, pattern] = args.args.as_slice() else {
             return exec_err!("like_segments takes a string and a pattern");
         };
-        let pattern = match pattern {
-            ColumnarValue::Scalar(
-                ScalarValue::Utf8(Some(p))
-                | ScalarValue::Utf8View(Some(p))
-                | ScalarValue::LargeUtf8(Some(p)),
-            ) => p,
-            _ => return exec_err!("like_segments takes a constant pattern"),
+        let ColumnarValue::Scalar(pattern) = pattern else {
+            return exec_err!("like_segments takes a constant pattern");
+        };
+        let Some(Some(pattern)) = pattern.try_as_str() else {
+            return exec_err!("like_segments takes a constant pattern");
         };
         let Some(segments) = Segments::of(pattern) else {
             return exec_err!("like_segments cannot match the pattern {pattern}");

@@ -13,33 +13,18 @@ use datafusion::logical_expr::expr::Like;
 use datafusion::logical_expr::{Expr, ExprSchemable, LogicalPlan};
 use datafusion::optimizer::AnalyzerRule;
 
-use super::rewrite_plan_expressions;
+use super::{literal, rewrite_plan_expressions};
 use crate::functions::like_segments::{self, Segments};
 
 #[derive(Debug, Default)]
 pub struct LikeSegments;
-
-/// The string constant `expr` is, through the casts type coercion put around it.
-fn string_constant(expr: &Expr) -> Option<&str> {
-    match expr {
-        Expr::Literal(
-            ScalarValue::Utf8(Some(text))
-            | ScalarValue::Utf8View(Some(text))
-            | ScalarValue::LargeUtf8(Some(text)),
-            _,
-        ) => Some(text),
-        Expr::Cast(cast) => string_constant(&cast.expr),
-        Expr::TryCast(cast) => string_constant(&cast.expr),
-        _ => None,
-    }
-}
 
 /// The pattern of a LIKE this rule plans, if `like` is one.
 fn segmented_pattern(like: &Like) -> Option<&str> {
     if like.case_insensitive || like.escape_char.is_some() {
         return None;
     }
-    let pattern = string_constant(&like.pattern)?;
+    let pattern = literal(&like.pattern)?.try_as_str()??;
     (Segments::needs_regex(pattern) && Segments::of(pattern).is_some()).then_some(pattern)
 }
 
@@ -54,13 +39,15 @@ impl AnalyzerRule for LikeSegments {
             let Expr::Like(like) = &expr else {
                 return Ok(Transformed::no(expr));
             };
-            let is_string = matches!(
-                like.expr.get_type(schema),
-                Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
-            );
-            let Some(pattern) = segmented_pattern(like).filter(|_| is_string) else {
+            let Some(pattern) = segmented_pattern(like) else {
                 return Ok(Transformed::no(expr));
             };
+            if !matches!(
+                like.expr.get_type(schema),
+                Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
+            ) {
+                return Ok(Transformed::no(expr));
+            }
             let call = function.call(vec![
                 like.expr.as_ref().clone(),
                 Expr::Literal(ScalarValue::Utf8(Some(pattern.to_string())), None),

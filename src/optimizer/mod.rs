@@ -54,7 +54,7 @@ mod string_range_frames;
 use std::sync::Arc;
 
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{DFSchema, Result as DFResult};
+use datafusion::common::{DFSchema, Result as DFResult, ScalarValue};
 use datafusion::execution::session_state::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{Expr, LogicalPlan};
@@ -164,6 +164,16 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     planners.insert(0, Arc::new(crate::analyzer::HiveArithmetic));
     planners.insert(0, Arc::new(crate::analyzer::HiveIndexing));
     builder.build()
+}
+
+/// The constant `expr` is, through the casts type coercion puts around literals.
+pub(crate) fn literal(expr: &Expr) -> Option<&ScalarValue> {
+    match expr {
+        Expr::Literal(value, _) => Some(value),
+        Expr::Cast(cast) => literal(&cast.expr),
+        Expr::TryCast(cast) => literal(&cast.expr),
+        _ => None,
+    }
 }
 
 /// Rewrites every expression of `plan` (subqueries included) bottom-up with `rewrite`, which

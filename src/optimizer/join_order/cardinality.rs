@@ -9,6 +9,7 @@ use datafusion::datasource::source_as_provider;
 use datafusion::logical_expr::{BinaryExpr, Expr, JoinType, LogicalPlan, Operator, TableScan};
 
 use crate::execution::table_provider::HiveTableProvider;
+use crate::optimizer::literal;
 
 /// The selectivity of a predicate nothing is known about (Hive's default for a function).
 const UNKNOWN_SELECTIVITY: f64 = 0.25;
@@ -360,15 +361,6 @@ fn column_of(expr: &Expr, input: &LogicalPlan, estimate: &Estimate) -> Option<Co
         Expr::Alias(alias) => column_of(&alias.expr, input, estimate),
         Expr::Cast(cast) => column_of(&cast.expr, input, estimate),
         Expr::TryCast(cast) => column_of(&cast.expr, input, estimate),
-        _ => None,
-    }
-}
-
-fn literal(expr: &Expr) -> Option<&ScalarValue> {
-    match expr {
-        Expr::Literal(value, _) => Some(value),
-        Expr::Cast(cast) => literal(&cast.expr),
-        Expr::TryCast(cast) => literal(&cast.expr),
         _ => None,
     }
 }
