@@ -2,6 +2,7 @@
 //! run as DataFusion plans over [`table_provider::HiveTableProvider`]; DDL changes the
 //! metastore and the warehouse; writes stage files and commit them atomically ([`commit`]).
 
+pub mod adaptive_filter;
 pub mod analyze;
 pub mod commit;
 pub mod database;
@@ -11,6 +12,7 @@ pub mod dynamic_partition;
 pub mod file_scan;
 mod file_splits;
 pub mod files;
+mod filter_stream;
 pub mod format;
 pub mod insert;
 mod leaf_exec;

@@ -7,27 +7,25 @@
 //! [`SAMPLE_ROWS`] rows, and if more than [`KEEP_LIMIT`] of them pass, it hands the rest on
 //! untested, so that a useless filter costs a few batches of hash lookups. Rows that arrive
 //! before the filters are filled pass untested too (a filter not yet filled keeps every row).
-//! Kept rows are gathered into full batches with arrow's `BatchCoalescer`.
+//! Kept rows are gathered into full batches (`filter_stream`).
 
 use std::fmt;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use datafusion::arrow::compute::BatchCoalescer;
-use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::error::Result;
-use datafusion::execution::{RecordBatchStream, TaskContext};
+use datafusion::execution::TaskContext;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::metrics::{
-    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricType, MetricsSet,
+    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricType, MetricsSet, Time,
 };
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
 };
-use futures::{Stream, StreamExt};
+
+use super::filter_stream::{FilteredStream, RowFilter};
 
 /// Rows a partition tests before it judges its filters.
 pub const SAMPLE_ROWS: usize = 65_536;
@@ -112,56 +110,59 @@ impl ExecutionPlan for SemijoinFilterExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let input = self.input.execute(partition, Arc::clone(&context))?;
-        let batch_size = context.session_config().batch_size();
-        Ok(Box::pin(SemijoinFilterStream {
-            input,
+        let baseline = BaselineMetrics::new(&self.metrics, partition);
+        let filter = SemijoinRows {
             predicate: Arc::clone(&self.predicate),
             filters: self.filters.clone(),
-            // Batches of half the target size or more go on as they are, uncopied.
-            coalescer: BatchCoalescer::new(self.input.schema(), batch_size)
-                .with_biggest_coalesce_batch_size(Some(batch_size / 2)),
             sampled: 0,
             kept: 0,
             testing: true,
-            input_done: false,
-            baseline: BaselineMetrics::new(&self.metrics, partition),
+            elapsed: baseline.elapsed_compute().clone(),
             untested: MetricBuilder::new(&self.metrics)
                 .with_type(MetricType::Summary)
                 .counter("untested_rows", partition),
-        }))
+        };
+        let batch_size = context.session_config().batch_size();
+        Ok(Box::pin(FilteredStream::new(
+            input,
+            filter,
+            self.input.schema(),
+            batch_size,
+            baseline,
+        )))
     }
 }
 
-struct SemijoinFilterStream {
-    input: SendableRecordBatchStream,
+/// One partition's test of the rows.
+struct SemijoinRows {
     predicate: Arc<dyn PhysicalExpr>,
     filters: Vec<Arc<dyn PhysicalExpr>>,
-    coalescer: BatchCoalescer,
     /// Rows tested so far, and how many of them passed.
     sampled: usize,
     kept: usize,
     /// False once the sample showed the filters keep most rows.
     testing: bool,
-    input_done: bool,
-    baseline: BaselineMetrics,
+    elapsed: Time,
     untested: Count,
 }
 
-impl SemijoinFilterStream {
+impl SemijoinRows {
     /// Whether every filter holds its join's keys (a filter not yet filled is generation 1).
     fn filters_filled(&self) -> bool {
         self.filters
             .iter()
             .all(|filter| filter.snapshot_generation() > 1)
     }
+}
 
-    /// Takes one input batch: tests it, or hands it on untested.
-    fn admit(&mut self, batch: RecordBatch) -> Result<()> {
+impl RowFilter for SemijoinRows {
+    /// Tests one input batch, or hands it on untested.
+    fn admit(&mut self, batch: RecordBatch, kept: &mut BatchCoalescer) -> Result<()> {
         if !(self.testing && self.filters_filled()) {
             self.untested.add(batch.num_rows());
-            return Ok(self.coalescer.push_batch(batch)?);
+            return Ok(kept.push_batch(batch)?);
         }
-        let _timer = self.baseline.elapsed_compute().timer();
+        let _timer = self.elapsed.timer();
         let rows = batch.num_rows();
         let passed = self.predicate.evaluate(&batch)?.into_array(rows)?;
         let passed = passed.as_boolean();
@@ -170,43 +171,6 @@ impl SemijoinFilterStream {
         if self.sampled >= SAMPLE_ROWS && self.kept as f64 > KEEP_LIMIT * self.sampled as f64 {
             self.testing = false;
         }
-        Ok(self.coalescer.push_batch_with_filter(batch, passed)?)
-    }
-}
-
-impl Stream for SemijoinFilterStream {
-    type Item = Result<RecordBatch>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        loop {
-            if let Some(batch) = self.coalescer.next_completed_batch() {
-                return self.baseline.record_poll(Poll::Ready(Some(Ok(batch))));
-            }
-            if self.input_done {
-                return Poll::Ready(None);
-            }
-            let polled = match self.input.poll_next_unpin(cx) {
-                Poll::Pending => return Poll::Pending,
-                Poll::Ready(polled) => polled,
-            };
-            let taken = match polled {
-                Some(Ok(batch)) => self.admit(batch),
-                Some(Err(error)) => Err(error),
-                None => {
-                    self.input_done = true;
-                    self.coalescer.finish_buffered_batch().map_err(Into::into)
-                }
-            };
-            if let Err(error) = taken {
-                self.input_done = true;
-                return Poll::Ready(Some(Err(error)));
-            }
-        }
-    }
-}
-
-impl RecordBatchStream for SemijoinFilterStream {
-    fn schema(&self) -> SchemaRef {
-        self.input.schema()
+        Ok(kept.push_batch_with_filter(batch, passed)?)
     }
 }

@@ -3,6 +3,8 @@
 //! (the cost-based join order among them) join the list here.
 //!
 //! Apiary's own rules, one per file:
+//! - `adaptive_filters` (a physical rule): a filter on a conjunction tests its conjuncts one
+//!   after another on the rows still passing, cheapest per dropped row first.
 //! - `casts_never_fail`: every cast is a TRY_CAST, since Hive's casts give NULL for values
 //!   that do not convert.
 //! - `compact_merge_views` (a physical rule, with a memory limit): string views compacted
@@ -37,6 +39,7 @@
 //!   collects its build side once, used below `hash_join_single_partition_threshold` bytes;
 //!   the Hive size becomes that threshold, and turning the conversion off sets it to zero.
 
+mod adaptive_filters;
 mod casts_never_fail;
 mod compact_merge_views;
 mod cooperative_joins;
@@ -155,7 +158,8 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .with_analyzer_rules(analyzer_rules)
         .with_optimizer_rules(rules)
         .with_physical_optimizer_rule(Arc::new(semijoin_reduction::SemijoinReduction))
-        .with_physical_optimizer_rule(Arc::new(cooperative_joins::CooperativeJoins));
+        .with_physical_optimizer_rule(Arc::new(cooperative_joins::CooperativeJoins))
+        .with_physical_optimizer_rule(Arc::new(adaptive_filters::AdaptiveFilters));
     if memory_limited {
         builder = builder.with_physical_optimizer_rule(Arc::new(CompactMergeViews));
     }

@@ -1,0 +1,88 @@
+//! The stream of Apiary's row-filtering operators (`SemijoinFilterExec`,
+//! `AdaptiveFilterExec`): each input batch goes to the operator's [`RowFilter`], which hands
+//! the rows it keeps to arrow's `BatchCoalescer`; full batches go on. A batch of half the
+//! target size or more goes on as it is, uncopied.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::BatchCoalescer;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::Result;
+use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream};
+use datafusion::physical_plan::metrics::BaselineMetrics;
+use futures::{Stream, StreamExt};
+
+/// What an operator keeps of each batch.
+pub trait RowFilter: Send + Unpin {
+    /// Tests `batch` and pushes the rows it keeps into `kept`.
+    fn admit(&mut self, batch: RecordBatch, kept: &mut BatchCoalescer) -> Result<()>;
+}
+
+/// The rows of `input` that `filter` keeps, in full batches.
+pub struct FilteredStream<F> {
+    input: SendableRecordBatchStream,
+    filter: F,
+    kept: BatchCoalescer,
+    input_done: bool,
+    baseline: BaselineMetrics,
+}
+
+impl<F: RowFilter> FilteredStream<F> {
+    /// Batches of `batch_size` rows with `schema`, the schema of what `filter` keeps.
+    pub fn new(
+        input: SendableRecordBatchStream,
+        filter: F,
+        schema: SchemaRef,
+        batch_size: usize,
+        baseline: BaselineMetrics,
+    ) -> Self {
+        FilteredStream {
+            input,
+            filter,
+            kept: BatchCoalescer::new(schema, batch_size)
+                .with_biggest_coalesce_batch_size(Some(batch_size / 2)),
+            input_done: false,
+            baseline,
+        }
+    }
+}
+
+impl<F: RowFilter> Stream for FilteredStream<F> {
+    type Item = Result<RecordBatch>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(batch) = this.kept.next_completed_batch() {
+                return this.baseline.record_poll(Poll::Ready(Some(Ok(batch))));
+            }
+            if this.input_done {
+                return Poll::Ready(None);
+            }
+            let polled = match this.input.poll_next_unpin(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(polled) => polled,
+            };
+            let taken = match polled {
+                Some(Ok(batch)) => this.filter.admit(batch, &mut this.kept),
+                Some(Err(error)) => Err(error),
+                None => {
+                    this.input_done = true;
+                    this.kept.finish_buffered_batch().map_err(Into::into)
+                }
+            };
+            if let Err(error) = taken {
+                this.input_done = true;
+                return Poll::Ready(Some(Err(error)));
+            }
+        }
+    }
+}
+
+impl<F: RowFilter> RecordBatchStream for FilteredStream<F> {
+    fn schema(&self) -> SchemaRef {
+        self.kept.schema()
+    }
+}
