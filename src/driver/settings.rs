@@ -67,6 +67,16 @@ pub const KNOWN_SETTINGS: &[SettingDef] = &[
         doc: "Hive's cost-based planning. On, inner joins are reordered by cost estimated from table statistics, grouped variance and stddev are computed from sums of squares, and avg of a DECIMAL is a DECIMAL division, as Hive's CBO plans them.",
     },
     SettingDef {
+        name: "hive.optimize.cte.materialize.threshold",
+        default: "-1",
+        doc: "A WITH query (or view) referenced this many times or more in one statement is computed once and its rows held in memory; -1 turns this off. Queries calling rand() or other volatile functions are computed at each reference.",
+    },
+    SettingDef {
+        name: "apiary.optimize.cte.materialize.aggregates",
+        default: "true",
+        doc: "A WITH query (or view) that aggregates and is referenced twice or more in one statement is computed once and its rows held in memory.",
+    },
+    SettingDef {
         name: "apiary.cbo.join.exhaustive.limit",
         default: "10",
         doc: "Join trees of up to this many relations (14 at most) are ordered by searching every order (dynamic programming); larger ones by a greedy search.",

@@ -17,6 +17,7 @@ pub mod format;
 pub mod insert;
 mod leaf_exec;
 pub mod load;
+pub mod materialized_cte;
 pub mod memory;
 pub mod multi_insert;
 mod orc_scan;

@@ -15,6 +15,7 @@
 //! - `int_literals`: an integer literal that fits an INT is one, as Hive types it.
 //! - `join_order` (a logical optimizer rule, run after DataFusion's): the cost-based join
 //!   order, with its cardinality estimates, search and `EXPLAIN CBO` rendering.
+//! - `materialized_ctes`: a WITH query read in several places is computed once.
 //! - `like_segments`: a LIKE pattern of several `%` segments is matched by substring search,
 //!   not by the regular expression arrow's kernel would build.
 //! - `hive_division`: dividing by zero gives NULL.
@@ -28,6 +29,9 @@
 //! - `string_range_frames`: a RANGE offset over a string key reaches the current row's peers.
 //!
 //! Hive settings and what they change:
+//! - `hive.optimize.cte.materialize.threshold` (default -1): a WITH query referenced this many
+//!   times or more is computed once; `apiary.optimize.cte.materialize.aggregates` (default
+//!   true) does so for aggregating ones referenced twice or more (`materialized_ctes`).
 //! - `hive.optimize.ppd` (default true): predicate pushdown. Off, DataFusion's
 //!   `push_down_filter` rule does not run, so filters stay where the query wrote them.
 //! - `hive.cbo.enable` (default true): Hive's cost-based planner. On, trees of inner joins are
@@ -49,6 +53,7 @@ mod hive_round;
 mod int_literals;
 pub mod join_order;
 mod like_segments;
+mod materialized_ctes;
 mod reduced_aggregates;
 mod semijoin_reduction;
 mod sorted_groups;
@@ -86,8 +91,15 @@ pub const OPTIMIZER_SETTINGS: &[&str] = &[
     "hive.auto.convert.join",
     "hive.auto.convert.join.noconditionaltask.size",
     "apiary.cbo.join.exhaustive.limit",
+    MATERIALIZE_AGGREGATES,
+    MATERIALIZE_THRESHOLD,
     memory::MEMORY_LIMIT,
 ];
+
+/// Aggregating WITH queries read twice or more are computed once.
+const MATERIALIZE_AGGREGATES: &str = "apiary.optimize.cte.materialize.aggregates";
+/// Hive's: WITH queries read this many times or more are computed once (-1: never).
+const MATERIALIZE_THRESHOLD: &str = "hive.optimize.cte.materialize.threshold";
 
 /// The name of DataFusion's predicate pushdown rule.
 const PUSH_DOWN_FILTER: &str = "push_down_filter";
@@ -146,6 +158,15 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     // subquery's `avg`), so that one analyzer pass gives the final plan.
     analyzer_rules.push(Arc::new(TypeCoercion::new()));
     analyzer_rules.push(Arc::new(CastsNeverFail));
+    // Last, so that every copy of a WITH query has its final form when they are compared.
+    analyzer_rules.push(Arc::new(materialized_ctes::MaterializedCtes {
+        aggregates: settings.get_bool(MATERIALIZE_AGGREGATES),
+        threshold: settings
+            .get(MATERIALIZE_THRESHOLD)
+            .and_then(|v| v.trim().parse::<i64>().ok())
+            .and_then(|n| usize::try_from(n).ok())
+            .unwrap_or(0),
+    }));
 
     let memory_limit = memory::session_limit(settings.get(memory::MEMORY_LIMIT).as_deref());
     let memory_limited = matches!(memory_limit, memory::MemoryLimit::Bytes(_));
