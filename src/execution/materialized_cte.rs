@@ -38,7 +38,9 @@ struct Rows {
     _reservation: MemoryReservation,
 }
 
-type SharedRows = Arc<OnceCell<Rows>>;
+/// The outcome of the one run of the query: a failure is kept too, since a physical plan
+/// runs once (another partition retrying it would run its operators a second time).
+type SharedRows = Arc<OnceCell<std::result::Result<Rows, Arc<DataFusionError>>>>;
 
 /// The table every reference to one WITH query scans.
 pub struct MaterializedCte {
@@ -166,8 +168,10 @@ impl ExecutionPlan for MaterializedCteExec {
         let baseline = BaselineMetrics::new(&self.metrics, partition);
         let batches = async move {
             let rows = rows
-                .get_or_try_init(|| compute(name, query, context))
-                .await?;
+                .get_or_init(|| async { compute(name, query, context).await.map_err(Arc::new) })
+                .await
+                .as_ref()
+                .map_err(|error| DataFusionError::Shared(Arc::clone(error)))?;
             let mine: Vec<Result<RecordBatch>> = rows
                 .batches
                 .iter()

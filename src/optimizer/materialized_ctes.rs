@@ -133,7 +133,7 @@ mod tests {
     use std::sync::Arc;
 
     use datafusion::arrow::util::pretty::pretty_format_batches;
-    use datafusion::physical_plan::{collect, displayable};
+    use datafusion::physical_plan::{collect, collect_partitioned, displayable};
     use datafusion::prelude::{SessionConfig, SessionContext};
 
     use crate::driver::settings::Settings;
@@ -217,5 +217,24 @@ mod tests {
                    select count(*) from r a join r b on a.k = b.k";
         let (plan, _) = run(&ctx, sql).await;
         assert!(!plan.contains("MaterializedCteExec"), "{plan}");
+    }
+
+    /// On worker threads, as the CLI and the server run queries.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn past_the_memory_limit_the_query_fails_clearly() {
+        let ctx = session(&[("apiary.memory.limit", "2MB")]).await;
+        let sql = "with a as (select value % 300000 as k, count(*) as c \
+                   from generate_series(1, 600000) group by value % 300000) \
+                   select count(*) from a x join a y on x.k = y.k";
+        let plan = ctx
+            .sql(sql)
+            .await
+            .unwrap()
+            .create_physical_plan()
+            .await
+            .unwrap();
+        // Every partition of both references reports the one failed run; none runs it again.
+        let error = collect_partitioned(plan, ctx.task_ctx()).await.unwrap_err();
+        assert!(error.to_string().contains("WITH query a"), "{error}");
     }
 }
