@@ -8,6 +8,7 @@
 use std::num::NonZeroUsize;
 use std::sync::{Arc, OnceLock};
 
+use datafusion::common::config::{ConfigOptions, ExecutionOptions};
 use datafusion::error::Result as DFResult;
 use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
@@ -98,6 +99,24 @@ pub fn runtime(limit: MemoryLimit) -> DFResult<Arc<RuntimeEnv>> {
     builder.build_arc()
 }
 
+/// DataFusion sets aside `sort_spill_reservation_bytes` (10 MB by default) per sorting
+/// partition for the merge of its spill files, reserved as the sort starts. Under a small
+/// limit, two partitions' 10 MB leave a 16 MB limit too little to buffer rows before they
+/// spill, and a sort that should spill fails instead. At its default, the reservation is
+/// capped at an eighth of the limit shared among the partitions; a value set by the user
+/// stays.
+pub fn fit_sort_reservations(options: &mut ConfigOptions, limit: usize) {
+    let execution = &mut options.execution;
+    if execution.sort_spill_reservation_bytes
+        != ExecutionOptions::default().sort_spill_reservation_bytes
+    {
+        return;
+    }
+    let partitions = execution.target_partitions.max(1);
+    let share = limit / 8 / partitions;
+    execution.sort_spill_reservation_bytes = execution.sort_spill_reservation_bytes.min(share);
+}
+
 /// The memory this process may use: physical memory, or the cgroup's limit when that is
 /// lower (in a container). None where neither can be read. Read once per process.
 pub fn machine_memory() -> Option<u64> {
@@ -157,6 +176,22 @@ mod tests {
             let error = parse_limit(text, Some(1 << 30)).unwrap_err();
             assert!(error.contains(MEMORY_LIMIT), "{text}: {error}");
         }
+    }
+
+    #[test]
+    fn sort_reservations_fit_small_limits() {
+        let mut options = ConfigOptions::new();
+        options.execution.target_partitions = 2;
+        fit_sort_reservations(&mut options, 16 << 20);
+        assert_eq!(options.execution.sort_spill_reservation_bytes, 1 << 20);
+        let mut roomy = ConfigOptions::new();
+        roomy.execution.target_partitions = 2;
+        fit_sort_reservations(&mut roomy, 8 << 30);
+        assert_eq!(roomy.execution.sort_spill_reservation_bytes, 10 << 20);
+        let mut chosen = ConfigOptions::new();
+        chosen.execution.sort_spill_reservation_bytes = 12 << 20;
+        fit_sort_reservations(&mut chosen, 16 << 20);
+        assert_eq!(chosen.execution.sort_spill_reservation_bytes, 12 << 20);
     }
 
     #[test]

@@ -170,6 +170,9 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
 
     let memory_limit = memory::session_limit(settings.get(memory::MEMORY_LIMIT).as_deref());
     let memory_limited = matches!(memory_limit, memory::MemoryLimit::Bytes(_));
+    if let memory::MemoryLimit::Bytes(limit) = memory_limit {
+        memory::fit_sort_reservations(config.options_mut(), limit);
+    }
     // With spill files in the system's temporary directory, building cannot fail.
     let runtime = memory::runtime(memory_limit).unwrap_or_default();
     let mut builder = SessionStateBuilder::new()
