@@ -133,7 +133,7 @@ mod tests {
     use std::sync::Arc;
 
     use datafusion::arrow::util::pretty::pretty_format_batches;
-    use datafusion::physical_plan::{collect, collect_partitioned, displayable};
+    use datafusion::physical_plan::{ExecutionPlan, collect, collect_partitioned, displayable};
     use datafusion::prelude::{SessionConfig, SessionContext};
 
     use crate::driver::settings::Settings;
@@ -156,15 +156,14 @@ mod tests {
         ctx
     }
 
+    async fn physical_plan(ctx: &SessionContext, sql: &str) -> Arc<dyn ExecutionPlan> {
+        let frame = ctx.sql(sql).await.unwrap();
+        frame.create_physical_plan().await.unwrap()
+    }
+
     /// The physical plan of `sql` and its result.
     async fn run(ctx: &SessionContext, sql: &str) -> (String, String) {
-        let plan = ctx
-            .sql(sql)
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
+        let plan = physical_plan(ctx, sql).await;
         let shown = displayable(plan.as_ref()).indent(false).to_string();
         let batches = collect(Arc::clone(&plan), ctx.task_ctx()).await.unwrap();
         (shown, pretty_format_batches(&batches).unwrap().to_string())
@@ -219,20 +218,13 @@ mod tests {
         assert!(!plan.contains("MaterializedCteExec"), "{plan}");
     }
 
-    /// On worker threads, as the CLI and the server run queries.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[tokio::test]
     async fn past_the_memory_limit_the_query_fails_clearly() {
         let ctx = session(&[("apiary.memory.limit", "2MB")]).await;
         let sql = "with a as (select value % 300000 as k, count(*) as c \
                    from generate_series(1, 600000) group by value % 300000) \
                    select count(*) from a x join a y on x.k = y.k";
-        let plan = ctx
-            .sql(sql)
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
+        let plan = physical_plan(&ctx, sql).await;
         // Every partition of both references reports the one failed run; none runs it again.
         let error = collect_partitioned(plan, ctx.task_ctx()).await.unwrap_err();
         assert!(error.to_string().contains("WITH query a"), "{error}");
