@@ -279,13 +279,14 @@ impl AdaptiveRows {
         let mut current = batch.project(&self.read)?;
         // Which of `current`'s rows pass every conjunct tested so far (None: all).
         let mut mask: Option<BooleanArray> = None;
+        // How many of them that is.
+        let mut passing = current.num_rows();
         for step in 0..self.order.len() {
             let index = self.order[step];
-            let rows = current.num_rows();
-            let passing = mask.as_ref().map_or(rows, BooleanArray::true_count);
             if passing == 0 {
                 return Ok(());
             }
+            let rows = current.num_rows();
             if let Some(kept) = mask.take_if(|_| (passing as f64) <= COPY_BELOW * rows as f64) {
                 current = filter_record_batch(&current, &kept)?;
             }
@@ -307,27 +308,24 @@ impl AdaptiveRows {
                 Some(before) => and(before, &result)?,
                 None => result,
             };
+            let passed = combined.true_count();
             let cost = &mut self.costs[index];
             cost.nanos += started.elapsed().as_nanos() as f64;
             cost.rows_tested += tested as f64;
-            cost.rows_before += mask.as_ref().map_or(tested, BooleanArray::true_count) as f64;
-            cost.rows_after += combined.true_count() as f64;
+            cost.rows_before += passing as f64;
+            cost.rows_after += passed as f64;
+            passing = passed;
             mask = Some(combined);
         }
         self.batches_since_reorder += 1;
         if self.batches_since_reorder >= REORDER_EVERY {
             self.reorder();
         }
+        self.selectivity.add_part(passing);
         let output = current.project(&self.output)?;
         match mask {
-            Some(kept) => {
-                self.selectivity.add_part(kept.true_count());
-                kept_rows.push_batch_with_filter(output, &kept)?;
-            }
-            None => {
-                self.selectivity.add_part(output.num_rows());
-                kept_rows.push_batch(output)?;
-            }
+            Some(kept) => kept_rows.push_batch_with_filter(output, &kept)?,
+            None => kept_rows.push_batch(output)?,
         }
         Ok(())
     }

@@ -115,7 +115,6 @@ impl TableProvider for MaterializedCte {
             query,
             rows: Arc::clone(&self.rows),
             projection: projection.cloned(),
-            partitions,
             properties: Arc::new(PlanProperties::new(
                 EquivalenceProperties::new(schema),
                 Partitioning::UnknownPartitioning(partitions),
@@ -135,7 +134,6 @@ pub struct MaterializedCteExec {
     query: Arc<dyn ExecutionPlan>,
     rows: SharedRows,
     projection: Option<Vec<usize>>,
-    partitions: usize,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
 }
@@ -163,7 +161,7 @@ impl ExecutionPlan for MaterializedCteExec {
         let query = Arc::clone(&self.query);
         let rows = Arc::clone(&self.rows);
         let projection = self.projection.clone();
-        let partitions = self.partitions;
+        let partitions = self.properties.partitioning.partition_count();
         let name = self.name.clone();
         let baseline = BaselineMetrics::new(&self.metrics, partition);
         let batches = async move {

@@ -49,13 +49,13 @@ impl MaterializedCtes {
 
 impl AnalyzerRule for MaterializedCtes {
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
-        let mut references: HashMap<LogicalPlan, usize> = HashMap::new();
+        let mut references: HashMap<Arc<LogicalPlan>, usize> = HashMap::new();
         plan.apply_with_subqueries(|node| {
             // `FROM q AS a` aliases the alias `q`: the inner one names the query.
             if let LogicalPlan::SubqueryAlias(alias) = node
                 && !matches!(alias.input.as_ref(), LogicalPlan::SubqueryAlias(_))
             {
-                *references.entry(alias.input.as_ref().clone()).or_default() += 1;
+                *references.entry(Arc::clone(&alias.input)).or_default() += 1;
             }
             Ok(TreeNodeRecursion::Continue)
         })?;
@@ -63,24 +63,22 @@ impl AnalyzerRule for MaterializedCtes {
         if references.is_empty() {
             return Ok(plan);
         }
-        let mut tables: HashMap<LogicalPlan, Arc<MaterializedCte>> = HashMap::new();
+        let mut tables: HashMap<Arc<LogicalPlan>, Arc<MaterializedCte>> = HashMap::new();
         plan.transform_down_with_subqueries(|node| {
             let LogicalPlan::SubqueryAlias(alias) = &node else {
                 return Ok(Transformed::no(node));
             };
-            if !references.contains_key(alias.input.as_ref()) {
+            if !references.contains_key(&alias.input) {
                 return Ok(Transformed::no(node));
             }
-            let table = tables
-                .entry(alias.input.as_ref().clone())
-                .or_insert_with(|| {
-                    let rows = cardinality::estimate(&alias.input).rows;
-                    Arc::new(MaterializedCte::new(
-                        alias.alias.to_string(),
-                        alias.input.as_ref().clone(),
-                        rows.map(|r| r as usize),
-                    ))
-                });
+            let table = tables.entry(Arc::clone(&alias.input)).or_insert_with(|| {
+                let rows = cardinality::estimate(&alias.input).rows;
+                Arc::new(MaterializedCte::new(
+                    alias.alias.to_string(),
+                    alias.input.as_ref().clone(),
+                    rows.map(|r| r as usize),
+                ))
+            });
             let scan = LogicalPlanBuilder::scan(
                 alias.alias.clone(),
                 provider_as_source(Arc::clone(table) as _),
