@@ -10,10 +10,9 @@
 //! of min(scale, 6). DataFusion (through arrow) sizes these results differently: it keeps the
 //! full multiplication scale, and divides to only s1 + 4 decimals. The operation therefore
 //! runs on 256-bit decimals wide enough for Hive's scale, and the result is rounded (half up,
-//! as Hive rounds) to Hive's type. A sum, difference or product whose Hive type keeps every
-//! digit (at most 38 before fitting) runs on 128-bit decimals instead, which cost far less
-//! per row, and which arrow types as Hive does; so does one whose precision Hive cuts to 38
-//! digits while keeping its exact scale, checked for overflow
+//! as Hive rounds) to Hive's type. A sum, difference or product whose Hive type keeps the
+//! exact scale (every digit, or all but the integer digits past 38) runs on 128-bit decimals
+//! instead, which cost far less per row, NULL on overflow
 //! ([`crate::functions::exact_decimal`]).
 
 use datafusion::arrow::datatypes::DataType;
@@ -50,34 +49,13 @@ pub(crate) fn decimal_arithmetic(
     }
     let (p1, s1) = decimal_shape(left, left_type)?;
     let (p2, s2) = decimal_shape(right, right_type)?;
-    let (p1i, s1i, p2i, s2i) = (i32::from(p1), i32::from(s1), i32::from(p2), i32::from(s2));
-    // Hive's precision and scale before they are fitted to 38 digits.
-    let (raw_precision, raw_scale) = match op {
-        Operator::Multiply => (p1i + p2i + 1, s1i + s2i),
-        Operator::Plus | Operator::Minus => {
-            let scale = s1i.max(s2i);
-            ((p1i - s1i).max(p2i - s2i) + scale + 1, scale)
-        }
-        _ => {
-            let scale = 6.max(s1i + p2i + 1);
-            (p1i - s1i + s2i + scale, scale)
-        }
-    };
+    let (raw_precision, raw_scale) = unfitted_shape(op, (p1, s1), (p2, s2));
     let (precision, scale) = fit(raw_precision, raw_scale);
-    if op != Operator::Divide {
+    if op != Operator::Divide && i32::from(scale) == raw_scale {
+        // Hive's type keeps the exact scale (and every digit, unless the precision passes
+        // 38): no rounding, only NULL on overflow, on 128-bit decimals.
         let narrow = |expr: &Expr, p: u8, s: i8| cast(expr.clone(), DataType::Decimal128(p, s));
-        let (left, right) = (narrow(left, p1, s1), narrow(right, p2, s2));
-        if raw_precision <= i32::from(MAX_PRECISION) {
-            // Hive's type holds the exact result, which 128-bit decimals compute without
-            // rounding or overflow, and type as Hive does: no need for the wide path.
-            let exact = Expr::BinaryExpr(BinaryExpr::new(Box::new(left), op, Box::new(right)));
-            return Some(cast(exact, DataType::Decimal128(precision, scale)));
-        }
-        if i32::from(scale) == raw_scale {
-            // Hive cut the precision to 38 but kept the exact scale: no rounding, only NULL
-            // on overflow, which 128-bit decimals check for themselves.
-            return exact_decimal(left, op, right);
-        }
+        return exact_decimal(narrow(left, p1, s1), op, narrow(right, p2, s2));
     }
     // Arrow's quotient has the dividend's scale plus 4: past Hive's, then rounded.
     let left_scale = if op == Operator::Divide {
@@ -93,6 +71,24 @@ pub(crate) fn decimal_arithmetic(
         Box::new(wide(right, s2)),
     ));
     Some(cast(exact, DataType::Decimal128(precision, scale)))
+}
+
+/// Hive's precision and scale for `left op right` (`op` one of `+ - * /`) before they are
+/// fitted to 38 digits.
+pub(crate) fn unfitted_shape(op: Operator, left: (u8, i8), right: (u8, i8)) -> (i32, i32) {
+    let (p1, s1) = (i32::from(left.0), i32::from(left.1));
+    let (p2, s2) = (i32::from(right.0), i32::from(right.1));
+    match op {
+        Operator::Multiply => (p1 + p2 + 1, s1 + s2),
+        Operator::Plus | Operator::Minus => {
+            let scale = s1.max(s2);
+            ((p1 - s1).max(p2 - s2) + scale + 1, scale)
+        }
+        _ => {
+            let scale = 6.max(s1 + p2 + 1);
+            (p1 - s1 + s2 + scale, scale)
+        }
+    }
 }
 
 /// Hive's `adjustPrecScale`: a precision past 38 keeps the integer digits and gives up
@@ -172,10 +168,17 @@ mod tests {
         let product = decimal_arithmetic(&col("a"), &price, Operator::Multiply, &col("b"), &factor);
         let product = product.expect("a decimal product");
         assert_eq!(widest_decimal(&product), 16, "{product}");
-        let Expr::Cast(outer) = &product else {
-            panic!("{product}")
-        };
-        assert_eq!(outer.field.data_type(), &DataType::Decimal128(32, 4));
+        let schema = datafusion::common::DFSchema::from_unqualified_fields(
+            vec![
+                datafusion::arrow::datatypes::Field::new("a", price.clone(), true),
+                datafusion::arrow::datatypes::Field::new("b", factor.clone(), true),
+            ]
+            .into(),
+            Default::default(),
+        )
+        .expect("a schema");
+        let product_type = datafusion::logical_expr::ExprSchemable::get_type(&product, &schema);
+        assert_eq!(product_type.ok(), Some(DataType::Decimal128(32, 4)));
 
         // 49 digits, cut to 38 with the exact scale 6: 128 bits, checked for overflow.
         let wide = DataType::Decimal128(32, 4);
