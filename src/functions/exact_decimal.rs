@@ -260,14 +260,14 @@ fn apply(
     (left_up, right_up): (i128, i128),
 ) -> PrimitiveArray<Decimal128Type> {
     let inputs = NullBuffer::union(left.nulls(), right.nulls());
-    if op.always_fits(
-        left.magnitude_bits(),
-        right.magnitude_bits(),
-        left_up,
-        right_up,
-    ) {
+    let (left_bits, right_bits) = (left.magnitude_bits(), right.magnitude_bits());
+    if op.always_fits(left_bits, right_bits, left_up, right_up) {
         // No result can pass 38 digits, so none can wrap around either.
         let values = match op {
+            // Both sides fit 64 bits (DECIMAL(15,2) prices do): one 64 by 64 bit multiply.
+            ExactOp::Multiply if left_bits < 64 && right_bits < 64 => each(left, right, |l, r| {
+                i128::from(l as i64) * i128::from(r as i64)
+            }),
             ExactOp::Multiply => each(left, right, |l, r| l.wrapping_mul(r)),
             ExactOp::Add if left_up == 1 && right_up == 1 => {
                 each(left, right, |l, r| l.wrapping_add(r))
@@ -344,11 +344,18 @@ mod tests {
             2,
         );
         let column = Operand::Column(&prices);
+        // Past 64 bits: the full 128-bit product.
+        let wide = decimals(
+            &[Some(1 << 70), None, Some(-(1 << 70)), Some(0), Some(1)],
+            2,
+        );
+        let wide = Operand::Column(&wide);
         for op in [ExactOp::Add, ExactOp::Subtract, ExactOp::Multiply] {
             for (left, right, ups) in [
                 (&Operand::Constant(100), &column, (1, 1)),
                 (&column, &Operand::Constant(-7), (1, 100)),
                 (&column, &column, (1, 1)),
+                (&wide, &Operand::Constant(3), (1, 1)),
             ] {
                 let fast = apply(op, left, right, ups);
                 assert_eq!(fast.null_count(), 1);
