@@ -53,12 +53,16 @@ pub struct HiveTableProvider {
     /// `TABLESAMPLE (n PERCENT)` or `(100M)`: the share of the table's bytes to read.
     block_sample: Option<BlockSample>,
     /// Statistics already read for this statement, by the partitions they cover (`None`: the
-    /// unpartitioned table): the optimizer's passes and the scan ask for the same ones.
-    estimates: Mutex<Vec<(PartitionsKey, Statistics)>>,
+    /// unpartitioned table) and the columns they describe (`None`: all): the optimizer's
+    /// passes and the scan ask for the same ones.
+    estimates: Mutex<Vec<(PartitionsKey, ColumnsKey, Statistics)>>,
 }
 
 /// The partitions statistics cover, by their values; `None` for an unpartitioned table.
 type PartitionsKey = Option<Vec<Vec<String>>>;
+
+/// The columns statistics describe, by their indices in the table's schema; `None` for all.
+type ColumnsKey = Option<Vec<usize>>;
 
 /// The Arrow schema of a table's columns followed by its partition keys.
 pub fn table_schema(table: &Table) -> Result<(SchemaRef, SchemaRef), ApiaryError> {
@@ -171,9 +175,15 @@ impl HiveTableProvider {
 
     /// Estimated statistics of a scan with `filters`: of the partitions the metastore's part
     /// of the partition filters selects (a superset of those the scan reads), or of the table.
-    pub fn estimated_statistics(&self, filters: &[Expr]) -> Statistics {
+    /// Only the `projection`'s columns (all when `None`) get column statistics.
+    pub fn estimated_statistics(
+        &self,
+        filters: &[Expr],
+        projection: Option<&Vec<usize>>,
+    ) -> Statistics {
         if self.table.partition_keys.is_empty() {
-            return self.statistics_for(None, &[self.table.storage.location.as_str()]);
+            let table = [self.table.storage.location.as_str()];
+            return self.statistics_for(None, &table, projection);
         }
         let Some(metastore) = &self.metastore else {
             return Statistics::new_unknown(&self.schema);
@@ -188,7 +198,7 @@ impl HiveTableProvider {
             Ok(found) => {
                 let values: Vec<Vec<String>> = found.iter().map(|p| p.values.clone()).collect();
                 let locations: Vec<&str> = found.iter().map(|p| p.location.as_str()).collect();
-                self.statistics_for(Some(values), &locations)
+                self.statistics_for(Some(values), &locations, projection)
             }
             Err(_) => Statistics::new_unknown(&self.schema),
         }
@@ -196,14 +206,24 @@ impl HiveTableProvider {
 
     /// The statistics of the table (`partitions` `None`) or of the partitions with those
     /// values, stored at `locations`: the metastore's, or the footers', read once per
-    /// statement.
+    /// statement. Column statistics cover the `projection` (all columns when `None`): merging
+    /// many partitions' distinct-value sketches costs milliseconds per column.
     fn statistics_for(
         &self,
         partitions: Option<Vec<Vec<String>>>,
         locations: &[&str],
+        projection: Option<&Vec<usize>>,
     ) -> Statistics {
         let mut estimates = self.estimates.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, known)) = estimates.iter().find(|(key, _)| *key == partitions) {
+        let covers = |known: &ColumnsKey| match (known, projection) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(known), Some(wanted)) => wanted.iter().all(|c| known.contains(c)),
+        };
+        let found = estimates
+            .iter()
+            .find(|(key, columns, _)| *key == partitions && covers(columns));
+        if let Some((_, _, known)) = found {
             return known.clone();
         }
         let statistics = scan_statistics(
@@ -211,9 +231,10 @@ impl HiveTableProvider {
             &self.table,
             &self.schema,
             partitions.as_deref(),
+            projection.map(Vec::as_slice),
         );
         let statistics = self.or_from_footers(statistics, locations);
-        estimates.push((partitions, statistics.clone()));
+        estimates.push((partitions, projection.cloned(), statistics.clone()));
         statistics
     }
 
@@ -284,7 +305,7 @@ impl TableProvider for HiveTableProvider {
 
     /// The whole table's statistics; scans report those of the partitions they read.
     fn statistics(&self) -> Option<Statistics> {
-        Some(self.estimated_statistics(&[]))
+        Some(self.estimated_statistics(&[], None))
     }
 
     /// Filters on partition keys prune partitions; DataFusion still applies them to the rows.
@@ -337,7 +358,7 @@ impl TableProvider for HiveTableProvider {
             let dirs: Vec<&str> = locations.iter().map(|l| l.location.as_str()).collect();
             let values = (!self.table.partition_keys.is_empty())
                 .then(|| locations.iter().map(|l| l.values.clone()).collect());
-            self.statistics_for(values, &dirs)
+            self.statistics_for(values, &dirs, projection)
         };
         if files.is_empty() {
             let projected = datafusion::common::project_schema(&self.schema, projection)?;

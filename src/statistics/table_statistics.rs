@@ -14,16 +14,28 @@ use datafusion::common::{ColumnStatistics as ColumnStats, ScalarValue, Statistic
 use super::merge::merge_column;
 
 /// The statistics of scanning `table` (all its columns, partition keys last, as `schema`),
-/// or of the `partitions` of a partitioned table given by their values.
+/// or of the `partitions` of a partitioned table given by their values. Only the columns at
+/// the indices in `columns` (all when `None`) get column statistics; the others are unknown.
 pub fn scan_statistics(
     metastore: Option<&dyn Metastore>,
     table: &Table,
     schema: &Schema,
     partitions: Option<&[Vec<String>]>,
+    columns: Option<&[usize]>,
 ) -> Statistics {
+    let wanted = |i: usize| columns.is_none_or(|columns| columns.contains(&i));
     let gathered = match (metastore, partitions) {
         (_, Some(partitions)) if table.partition_keys.is_empty() || partitions.is_empty() => None,
-        (Some(metastore), Some(partitions)) => partitions_stats(metastore, table, partitions),
+        (Some(metastore), Some(partitions)) => {
+            let names: Vec<&str> = schema
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| wanted(*i))
+                .map(|(_, field)| field.name().as_str())
+                .collect();
+            partitions_stats(metastore, table, partitions, &names)
+        }
         (Some(metastore), None) => {
             let columns = metastore
                 .get_column_statistics(&table.database, &table.name, None)
@@ -45,6 +57,9 @@ pub fn scan_statistics(
         .iter()
         .enumerate()
         .map(|(i, field)| {
+            if !wanted(i) {
+                return ColumnStats::new_unknown();
+            }
             if i >= data_columns {
                 let key = i - data_columns;
                 return key_statistics(partitions, key, field.data_type());
@@ -89,11 +104,13 @@ fn number(parameters: &BTreeMap<String, String>, key: &str) -> Option<usize> {
 }
 
 /// Partitions' counts add up; a partition without a row count gets one from its size at the
-/// other partitions' bytes per row. Column statistics merge over the partitions that have them.
+/// other partitions' bytes per row. The statistics of the `wanted` columns merge over the
+/// partitions that have them.
 fn partitions_stats(
     metastore: &dyn Metastore,
     table: &Table,
     partitions: &[Vec<String>],
+    wanted: &[&str],
 ) -> Option<Gathered> {
     let (database, name) = (&table.database, &table.name);
     let parameters = metastore
@@ -125,7 +142,7 @@ fn partitions_stats(
         .unwrap_or_default();
     let mut names: Vec<&str> = Vec::new();
     for stats in per_partition.iter().flatten() {
-        if !names.contains(&stats.column.as_str()) {
+        if wanted.contains(&stats.column.as_str()) && !names.contains(&stats.column.as_str()) {
             names.push(&stats.column);
         }
     }
@@ -297,7 +314,7 @@ mod tests {
                 &t.parameters,
             )
             .unwrap();
-        let stats = scan_statistics(Some(&store), &t, &schema(false), None);
+        let stats = scan_statistics(Some(&store), &t, &schema(false), None, None);
         assert_eq!(stats.num_rows, Precision::Inexact(40));
         assert_eq!(stats.total_byte_size, Precision::Inexact(400));
         let id = &stats.column_statistics[0];
@@ -357,7 +374,7 @@ mod tests {
                 .unwrap();
         }
         let chosen: Vec<Vec<String>> = vec![vec!["a".into()], vec!["b".into()]];
-        let stats = scan_statistics(Some(&store), &t, &schema(true), Some(&chosen));
+        let stats = scan_statistics(Some(&store), &t, &schema(true), Some(&chosen), None);
         assert_eq!(stats.num_rows, Precision::Inexact(40));
         assert_eq!(stats.total_byte_size, Precision::Inexact(400));
         let id = &stats.column_statistics[0];
@@ -374,12 +391,20 @@ mod tests {
             stats.column_statistics[2].distinct_count,
             Precision::Inexact(2)
         );
+        // Statistics of a scan reading only the key: the data columns' are not merged.
+        let key_only = scan_statistics(Some(&store), &t, &schema(true), Some(&chosen), Some(&[2]));
+        assert_eq!(key_only.num_rows, Precision::Inexact(40));
+        assert_eq!(key_only.column_statistics[0].min_value, Precision::Absent);
+        assert_eq!(
+            key_only.column_statistics[2].distinct_count,
+            Precision::Inexact(2)
+        );
         // Partition c has no column statistics: the merged ones would understate it.
         let all: Vec<Vec<String>> = ["a", "b", "c"]
             .iter()
             .map(|v| vec![v.to_string()])
             .collect();
-        let stats = scan_statistics(Some(&store), &t, &schema(true), Some(&all));
+        let stats = scan_statistics(Some(&store), &t, &schema(true), Some(&all), None);
         assert_eq!(stats.num_rows, Precision::Inexact(45));
         assert_eq!(stats.column_statistics[0].distinct_count, Precision::Absent);
     }

@@ -298,7 +298,7 @@ fn scan_estimate(scan: &TableScan) -> Estimate {
     let width = scan.projected_schema.fields().len();
     let statistics = source_as_provider(&scan.source).ok().and_then(|provider| {
         match provider.downcast_ref::<HiveTableProvider>() {
-            Some(hive) => Some(hive.estimated_statistics(&scan.filters)),
+            Some(hive) => Some(hive.estimated_statistics(&scan.filters, scan.projection.as_ref())),
             None => provider.statistics(),
         }
     });
