@@ -10,7 +10,9 @@ use std::sync::{Arc, OnceLock};
 
 use datafusion::common::config::{ConfigOptions, ExecutionOptions};
 use datafusion::error::Result as DFResult;
-use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+use datafusion::execution::memory_pool::{
+    FairSpillPool, MemoryLimit as PoolLimit, MemoryPool, MemoryReservation, TrackConsumersPool,
+};
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 
 /// The setting's name.
@@ -91,12 +93,78 @@ pub fn runtime(limit: MemoryLimit) -> DFResult<Arc<RuntimeEnv>> {
         MemoryLimit::Unlimited => builder,
         // Spilling operators share the pool fairly; the top consumers are named when it runs
         // out.
-        MemoryLimit::Bytes(bytes) => builder.with_memory_pool(Arc::new(TrackConsumersPool::new(
-            FairSpillPool::new(bytes),
-            NonZeroUsize::new(CONSUMERS_REPORTED).unwrap_or(NonZeroUsize::MIN),
-        ))),
+        MemoryLimit::Bytes(bytes) => {
+            builder.with_memory_pool(Arc::new(RepartitionsNeverSpill(TrackConsumersPool::new(
+                FairSpillPool::new(bytes),
+                NonZeroUsize::new(CONSUMERS_REPORTED).unwrap_or(NonZeroUsize::MIN),
+            ))))
+        }
     };
     builder.build_arc()
+}
+
+/// A pool in which a `RepartitionExec`'s buffers always get their memory (still counted).
+///
+/// DataFusion 55's `RepartitionExec` writes a batch it cannot reserve memory for to a spill
+/// file, and can deadlock doing so: when two of its input tasks spill to one output at once,
+/// the reader waits on the older file for a batch that is in the newer one, and the query
+/// stops for good, neither finishing nor failing (apache/datafusion#24883, fixed after 55.2).
+/// A WITH query computed once under a tight limit ran into it. Without the spill path, a
+/// repartition's buffers (a few batches per output, as its channels are gated) count against
+/// the limit and make the operators that can spill do so sooner.
+#[derive(Debug)]
+struct RepartitionsNeverSpill<P>(P);
+
+/// Whether a reservation belongs to a `RepartitionExec`'s output buffers (its consumers are
+/// named `RepartitionExec[n]`; a sort-preserving merge's are `RepartitionExec[Merge n]`).
+fn is_repartition_buffer(reservation: &MemoryReservation) -> bool {
+    let name = reservation.consumer().name();
+    name.strip_prefix("RepartitionExec[")
+        .is_some_and(|rest| rest.trim_end_matches(']').parse::<usize>().is_ok())
+}
+
+impl<P: MemoryPool> std::fmt::Display for RepartitionsNeverSpill<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl<P: MemoryPool> MemoryPool for RepartitionsNeverSpill<P> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn register(&self, consumer: &datafusion::execution::memory_pool::MemoryConsumer) {
+        self.0.register(consumer);
+    }
+
+    fn unregister(&self, consumer: &datafusion::execution::memory_pool::MemoryConsumer) {
+        self.0.unregister(consumer);
+    }
+
+    fn grow(&self, reservation: &MemoryReservation, additional: usize) {
+        self.0.grow(reservation, additional);
+    }
+
+    fn shrink(&self, reservation: &MemoryReservation, shrink: usize) {
+        self.0.shrink(reservation, shrink);
+    }
+
+    fn try_grow(&self, reservation: &MemoryReservation, additional: usize) -> DFResult<()> {
+        if is_repartition_buffer(reservation) {
+            self.0.grow(reservation, additional);
+            return Ok(());
+        }
+        self.0.try_grow(reservation, additional)
+    }
+
+    fn reserved(&self) -> usize {
+        self.0.reserved()
+    }
+
+    fn memory_limit(&self) -> PoolLimit {
+        self.0.memory_limit()
+    }
 }
 
 /// DataFusion sets aside `sort_spill_reservation_bytes` (10 MB by default) per sorting
@@ -192,6 +260,27 @@ mod tests {
         chosen.execution.sort_spill_reservation_bytes = 12 << 20;
         fit_sort_reservations(&mut chosen, 16 << 20);
         assert_eq!(chosen.execution.sort_spill_reservation_bytes, 12 << 20);
+    }
+
+    #[test]
+    fn repartition_buffers_grow_past_the_limit_and_others_do_not() {
+        use datafusion::execution::memory_pool::MemoryConsumer;
+        let Ok(runtime) = runtime(MemoryLimit::Bytes(1000)) else {
+            panic!("a runtime with a limit")
+        };
+        let pool = &runtime.memory_pool;
+        let buffer = MemoryConsumer::new("RepartitionExec[1]")
+            .with_can_spill(true)
+            .register(pool);
+        assert!(buffer.try_grow(5000).is_ok());
+        assert_eq!(pool.reserved(), 5000);
+        let merge = MemoryConsumer::new("RepartitionExec[Merge 1]").register(pool);
+        assert!(merge.try_grow(5000).is_err());
+        let sort = MemoryConsumer::new("ExternalSorter[0]")
+            .with_can_spill(true)
+            .register(pool);
+        assert!(sort.try_grow(5000).is_err());
+        assert!(sort.try_grow(100).is_ok());
     }
 
     #[test]
