@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session as CatalogSession;
+use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::{Statistics, internal_datafusion_err, project_schema};
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
@@ -27,8 +28,8 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, collect,
 };
-use futures::{StreamExt, TryStreamExt};
-use tokio::sync::OnceCell;
+use futures::future::{BoxFuture, Shared};
+use futures::{FutureExt, StreamExt, TryStreamExt};
 
 use super::leaf_exec::leaf_exec_methods;
 
@@ -40,7 +41,14 @@ struct Rows {
 
 /// The outcome of the one run of the query: a failure is kept too, since a physical plan
 /// runs once (another partition retrying it would run its operators a second time).
-type SharedRows = Arc<OnceCell<std::result::Result<Rows, Arc<DataFusionError>>>>;
+type Outcome = std::result::Result<Arc<Rows>, Arc<DataFusionError>>;
+
+/// The one run of the query, shared by every scan of it. The first scan to run starts it on
+/// a task of its own: a scan cancelled while the query runs (its query failed elsewhere, or
+/// was stopped) neither stops the run nor leaves it to another scan to start again, which
+/// would execute the same physical plan twice. The task stops when the plan is dropped.
+type SharedRun = Shared<BoxFuture<'static, Outcome>>;
+type SharedRows = Arc<std::sync::Mutex<Option<SharedRun>>>;
 
 /// The table every reference to one WITH query scans.
 pub struct MaterializedCte {
@@ -70,7 +78,7 @@ impl MaterializedCte {
             plan,
             schema,
             statistics,
-            rows: Arc::new(OnceCell::new()),
+            rows: Arc::new(std::sync::Mutex::new(None)),
         }
     }
 }
@@ -158,18 +166,32 @@ impl ExecutionPlan for MaterializedCteExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let query = Arc::clone(&self.query);
-        let rows = Arc::clone(&self.rows);
+        let run = {
+            let mut run = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+            let started = run.get_or_insert_with(|| {
+                let (name, query) = (self.name.clone(), Arc::clone(&self.query));
+                // Spawned when first polled, inside the runtime that runs the query.
+                async move {
+                    let task = SpawnedTask::spawn(compute(name, query, context));
+                    match task.join().await {
+                        Ok(outcome) => outcome.map(Arc::new).map_err(Arc::new),
+                        Err(failed) => {
+                            Err(Arc::new(DataFusionError::ExecutionJoin(Box::new(failed))))
+                        }
+                    }
+                }
+                .boxed()
+                .shared()
+            });
+            started.clone()
+        };
         let projection = self.projection.clone();
         let partitions = self.properties.partitioning.partition_count();
-        let name = self.name.clone();
         let baseline = BaselineMetrics::new(&self.metrics, partition);
         let batches = async move {
-            let rows = rows
-                .get_or_init(|| async { compute(name, query, context).await.map_err(Arc::new) })
+            let rows = run
                 .await
-                .as_ref()
-                .map_err(|error| DataFusionError::Shared(Arc::clone(error)))?;
+                .map_err(|error| DataFusionError::Shared(Arc::clone(&error)))?;
             let mine: Vec<Result<RecordBatch>> = rows
                 .batches
                 .iter()
