@@ -113,3 +113,44 @@ fn past_the_memory_limit_sorts_spill_and_hash_joins_fail_clearly() {
             .contains("Invalid value for apiary.memory.limit: 'lots'")
     );
 }
+
+/// Under a small limit, a repartition's buffers used to spill, and DataFusion 55's spilled
+/// repartition could stop the query for good (apache/datafusion#24883): this distinct count
+/// never returned. It finishes, with the answer it has without the limit.
+#[test]
+fn grouped_distinct_counts_under_a_small_limit_finish() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let sandbox = Sandbox::new();
+    sandbox.sql(
+        "create table traces as select value % 13 as g, md5(cast(value % 337 as string)) as id
+         from generate_series(1, 40000)",
+    );
+    let query = "select g, count(distinct id) from traces group by g order by g;";
+    let expected = sandbox.sql(query);
+    let limited = format!(
+        "set datafusion.execution.target_partitions=2; set datafusion.execution.batch_size=64;
+         set apiary.memory.limit=2MB; {}",
+        query.repeat(3)
+    );
+    let mut child = sandbox
+        .command()
+        .args(["-S", "-e", &limited])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start apiary");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("poll apiary").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the query under a 2 MB limit did not finish in 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("apiary's output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected.repeat(3));
+}
