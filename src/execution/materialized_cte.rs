@@ -46,9 +46,11 @@ type Outcome = std::result::Result<Arc<Rows>, Arc<DataFusionError>>;
 /// The one run of the query, shared by every scan of it. The first scan to run starts it on
 /// a task of its own: a scan cancelled while the query runs (its query failed elsewhere, or
 /// was stopped) neither stops the run nor leaves it to another scan to start again, which
-/// would execute the same physical plan twice. The task stops when the plan is dropped.
+/// would execute the same physical plan twice. The task stops once the statement's plans,
+/// which hold it, are dropped.
 type SharedRun = Shared<BoxFuture<'static, Outcome>>;
-type SharedRows = Arc<std::sync::Mutex<Option<SharedRun>>>;
+/// Where the run is kept once started.
+type RunSlot = Arc<std::sync::Mutex<Option<SharedRun>>>;
 
 /// The table every reference to one WITH query scans.
 pub struct MaterializedCte {
@@ -56,7 +58,7 @@ pub struct MaterializedCte {
     plan: LogicalPlan,
     schema: SchemaRef,
     statistics: Statistics,
-    rows: SharedRows,
+    run: RunSlot,
 }
 
 impl fmt::Debug for MaterializedCte {
@@ -78,7 +80,7 @@ impl MaterializedCte {
             plan,
             schema,
             statistics,
-            rows: Arc::new(std::sync::Mutex::new(None)),
+            run: Arc::new(std::sync::Mutex::new(None)),
         }
     }
 }
@@ -121,7 +123,7 @@ impl TableProvider for MaterializedCte {
         Ok(Arc::new(MaterializedCteExec {
             name: self.name.clone(),
             query,
-            rows: Arc::clone(&self.rows),
+            run: Arc::clone(&self.run),
             projection: projection.cloned(),
             properties: Arc::new(PlanProperties::new(
                 EquivalenceProperties::new(schema),
@@ -140,7 +142,7 @@ impl TableProvider for MaterializedCte {
 pub struct MaterializedCteExec {
     name: String,
     query: Arc<dyn ExecutionPlan>,
-    rows: SharedRows,
+    run: RunSlot,
     projection: Option<Vec<usize>>,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
@@ -167,7 +169,7 @@ impl ExecutionPlan for MaterializedCteExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let run = {
-            let mut run = self.rows.lock().unwrap_or_else(|e| e.into_inner());
+            let mut run = self.run.lock().unwrap_or_else(|e| e.into_inner());
             let started = run.get_or_insert_with(|| {
                 let (name, query) = (self.name.clone(), Arc::clone(&self.query));
                 // Spawned when first polled, inside the runtime that runs the query.
@@ -189,9 +191,7 @@ impl ExecutionPlan for MaterializedCteExec {
         let partitions = self.properties.partitioning.partition_count();
         let baseline = BaselineMetrics::new(&self.metrics, partition);
         let batches = async move {
-            let rows = run
-                .await
-                .map_err(|error| DataFusionError::Shared(Arc::clone(&error)))?;
+            let rows = run.await.map_err(DataFusionError::Shared)?;
             let mine: Vec<Result<RecordBatch>> = rows
                 .batches
                 .iter()
