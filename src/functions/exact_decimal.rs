@@ -18,11 +18,11 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, PrimitiveArray};
 use datafusion::arrow::buffer::{BooleanBuffer, NullBuffer};
-use datafusion::arrow::datatypes::{DataType, Decimal128Type, Field, FieldRef};
+use datafusion::arrow::datatypes::{DataType, Decimal128Type};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{
-    ColumnarValue, Expr, Operator, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
-    Signature, Volatility,
+    ColumnarValue, Expr, Operator, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 
 use crate::analyzer::hive_decimal::unfitted_shape;
@@ -119,7 +119,7 @@ struct ExactDecimal {
 
 type Shape = (u8, i8);
 
-fn decimal_shapes(arg_types: &[&DataType]) -> Result<(Shape, Shape)> {
+fn decimal_shapes(arg_types: &[DataType]) -> Result<(Shape, Shape)> {
     match arg_types {
         [DataType::Decimal128(p1, s1), DataType::Decimal128(p2, s2)] => {
             Ok(((*p1, *s1), (*p2, *s2)))
@@ -142,29 +142,21 @@ impl ScalarUDFImpl for ExactDecimal {
     }
 
     fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        decimal_shapes(&arg_types.iter().collect::<Vec<_>>())?;
+        decimal_shapes(arg_types)?;
         Ok(arg_types.to_vec())
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        let (left, right) = decimal_shapes(&arg_types.iter().collect::<Vec<_>>())?;
+        let (left, right) = decimal_shapes(arg_types)?;
         let (precision, scale) = self.op.result_type(left, right)?;
         Ok(DataType::Decimal128(precision, scale))
-    }
-
-    fn return_field_from_args(&self, args: ReturnFieldArgs) -> Result<FieldRef> {
-        let types: Vec<&DataType> = args.arg_fields.iter().map(|f| f.data_type()).collect();
-        let (left, right) = decimal_shapes(&types)?;
-        let (precision, scale) = self.op.result_type(left, right)?;
-        let data_type = DataType::Decimal128(precision, scale);
-        Ok(Arc::new(Field::new(self.name(), data_type, true)))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let [left, right] = args.args.as_slice() else {
             return exec_err!("{} takes two arguments", self.name());
         };
-        let (left_shape, right_shape) = decimal_shapes(&[&left.data_type(), &right.data_type()])?;
+        let (left_shape, right_shape) = decimal_shapes(&[left.data_type(), right.data_type()])?;
         let (precision, scale) = self.op.result_type(left_shape, right_shape)?;
         let up = |from: i8| {
             let digits = u32::try_from(i16::from(scale) - i16::from(from)).ok()?;
@@ -192,14 +184,14 @@ impl ScalarUDFImpl for ExactDecimal {
     }
 }
 
-/// One side of the operation: a column of unscaled values, or a constant one. `None` for a
-/// NULL constant, which makes every result NULL.
+/// One side of the operation: a column of unscaled values, or a constant one.
 enum Operand<'a> {
     Column(&'a PrimitiveArray<Decimal128Type>),
     Constant(i128),
 }
 
 impl<'a> Operand<'a> {
+    /// `None` for a NULL constant, which makes every result NULL.
     fn new(value: &'a ColumnarValue) -> Option<Self> {
         match value {
             ColumnarValue::Array(array) => Some(Operand::Column(array.as_primitive())),
