@@ -1,7 +1,8 @@
 //! A WITH query computed once for all the places that read it
 //! (`optimizer::materialized_ctes` decides which). Every reference scans the same
-//! [`MaterializedCte`] table; the first scan to run plans and runs the query, holds its rows
-//! in memory (counted against the session's memory limit) and the others read them. Hive
+//! [`MaterializedCte`] table; the references share one physical plan of the query, the first
+//! scan to run runs it and holds its rows in memory (counted against the session's memory
+//! limit), and the others read them. Hive
 //! materializes such a query into a temporary table before the main query runs
 //! (`hive.optimize.cte.materialize.threshold`); here the rows never leave memory and are
 //! computed when first needed, so EXPLAIN runs nothing.
@@ -58,6 +59,8 @@ pub struct MaterializedCte {
     plan: LogicalPlan,
     schema: SchemaRef,
     statistics: Statistics,
+    /// The query's physical plan, made by the first reference planned and shared by all.
+    query: tokio::sync::OnceCell<Arc<dyn ExecutionPlan>>,
     run: RunSlot,
 }
 
@@ -80,6 +83,7 @@ impl MaterializedCte {
             plan,
             schema,
             statistics,
+            query: tokio::sync::OnceCell::new(),
             run: Arc::new(std::sync::Mutex::new(None)),
         }
     }
@@ -110,19 +114,23 @@ impl TableProvider for MaterializedCte {
             .as_any()
             .downcast_ref::<SessionState>()
             .ok_or_else(|| internal_datafusion_err!("a WITH query planned outside a session"))?;
-        // Each reference plans the query (a few milliseconds); only one runs it.
-        let optimized = state
-            .optimizer()
-            .optimize(self.plan.clone(), state, |_, _| {})?;
-        let query = state
-            .query_planner()
-            .create_physical_plan(&optimized, state)
+        let query = self
+            .query
+            .get_or_try_init(|| async {
+                let optimized = state
+                    .optimizer()
+                    .optimize(self.plan.clone(), state, |_, _| {})?;
+                state
+                    .query_planner()
+                    .create_physical_plan(&optimized, state)
+                    .await
+            })
             .await?;
         let schema = project_schema(&self.schema, projection)?;
         let partitions = state.config().target_partitions().max(1);
         Ok(Arc::new(MaterializedCteExec {
             name: self.name.clone(),
-            query,
+            query: Arc::clone(query),
             run: Arc::clone(&self.run),
             projection: projection.cloned(),
             properties: Arc::new(PlanProperties::new(
