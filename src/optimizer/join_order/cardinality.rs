@@ -4,8 +4,9 @@
 //! each key pair, as Hive's and Calcite's estimators do.
 
 use datafusion::common::stats::Precision;
-use datafusion::common::{ScalarValue, Statistics};
+use datafusion::common::{Column, ScalarValue, Statistics};
 use datafusion::datasource::source_as_provider;
+use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{BinaryExpr, Expr, JoinType, LogicalPlan, Operator, TableScan};
 
 use crate::execution::table_provider::HiveTableProvider;
@@ -370,9 +371,7 @@ pub fn selectivity(predicate: &Expr, input: &LogicalPlan, estimate: &Estimate) -
     let column = |e: &Expr| column_of(e, input, estimate);
     match predicate {
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => match op {
-            Operator::And => {
-                selectivity(left, input, estimate) * selectivity(right, input, estimate)
-            }
+            Operator::And => conjunction_selectivity(predicate, input, estimate),
             Operator::Or => {
                 let (a, b) = (
                     selectivity(left, input, estimate),
@@ -440,6 +439,84 @@ pub fn selectivity(predicate: &Expr, input: &LogicalPlan, estimate: &Estimate) -
     }
 }
 
+/// The fraction of rows satisfying every conjunct of `predicate`: the product of the
+/// conjuncts' fractions, except that a lower and an upper bound on one column of known range
+/// keep the rows between them, as BETWEEN does (a month of a seven-year date column is 1/84
+/// of the rows, not the product of the halves on either side).
+fn conjunction_selectivity(predicate: &Expr, input: &LogicalPlan, estimate: &Estimate) -> f64 {
+    // Per column: the fraction above its highest lower bound and below its lowest upper bound.
+    let mut ranges: Vec<(&Column, Option<f64>, Option<f64>)> = Vec::new();
+    let mut fraction = 1.0;
+    for conjunct in split_conjunction(predicate) {
+        let Some((column, below, bound)) = range_bound(conjunct, input, estimate) else {
+            fraction *= selectivity(conjunct, input, estimate);
+            continue;
+        };
+        let position = match ranges.iter().position(|(c, _, _)| *c == column) {
+            Some(position) => position,
+            None => {
+                ranges.push((column, None, None));
+                ranges.len() - 1
+            }
+        };
+        let (_, above_fraction, below_fraction) = &mut ranges[position];
+        let side = if below {
+            below_fraction
+        } else {
+            above_fraction
+        };
+        *side = Some(side.map_or(bound, |f| f.min(bound)));
+    }
+    for (_, above, below) in ranges {
+        fraction *= match (above, below) {
+            (Some(above), Some(below)) => (above + below - 1.0).clamp(0.0, 1.0),
+            (Some(one), None) | (None, Some(one)) => one,
+            (None, None) => 1.0,
+        };
+    }
+    fraction
+}
+
+/// A comparison of a column of known range with a constant: the column, whether the
+/// comparison keeps the values below the constant, and the fraction it keeps.
+fn range_bound<'e>(
+    predicate: &'e Expr,
+    input: &LogicalPlan,
+    estimate: &Estimate,
+) -> Option<(&'e Column, bool, f64)> {
+    let Expr::BinaryExpr(BinaryExpr { left, op, right }) = predicate else {
+        return None;
+    };
+    if !matches!(
+        op,
+        Operator::Lt | Operator::LtEq | Operator::Gt | Operator::GtEq
+    ) {
+        return None;
+    }
+    let (column_side, value, column_on_left) = match (literal(right), literal(left)) {
+        (Some(value), _) => (left.as_ref(), value, true),
+        (None, Some(value)) => (right.as_ref(), value, false),
+        (None, None) => return None,
+    };
+    let column = plain_column(column_side)?;
+    let found = column_of(column_side, input, estimate)?;
+    found.min.zip(found.max)?;
+    numeric(value)?;
+    let below = matches!(op, Operator::Lt | Operator::LtEq) == column_on_left;
+    Some((column, below, range_fraction(&found, value, below)))
+}
+
+/// The column `expr` reads, through casts and aliases.
+fn plain_column(expr: &Expr) -> Option<&Column> {
+    match expr {
+        Expr::Column(column) => Some(column),
+        Expr::Alias(alias) => plain_column(&alias.expr),
+        Expr::Cast(cast) => plain_column(&cast.expr),
+        Expr::TryCast(cast) => plain_column(&cast.expr),
+        _ => None,
+    }
+}
+
 /// The fraction of a column's values below (or above) `value`, from its range.
 fn range_fraction(column: &ColumnEstimate, value: &ScalarValue, below: bool) -> f64 {
     let (Some(min), Some(max), Some(v)) = (column.min, column.max, numeric(value)) else {
@@ -455,6 +532,8 @@ fn range_fraction(column: &ColumnEstimate, value: &ScalarValue, below: bool) -> 
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn key(distinct: f64) -> KeySide {
@@ -545,5 +624,56 @@ mod tests {
         assert_eq!(range_fraction(&column, &value, false), 0.75);
         let unknown = ColumnEstimate::default();
         assert_eq!(range_fraction(&unknown, &value, true), RANGE_SELECTIVITY);
+    }
+
+    #[test]
+    fn bounds_on_both_sides_of_one_column_keep_the_rows_between() {
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        use datafusion::common::DFSchema;
+        use datafusion::logical_expr::{EmptyRelation, col, lit};
+
+        let schema = Schema::new(vec![
+            Field::new("d", DataType::Int32, true),
+            Field::new("k", DataType::Int32, true),
+            Field::new("u", DataType::Int32, true),
+        ]);
+        let input = LogicalPlan::EmptyRelation(EmptyRelation {
+            produce_one_row: false,
+            schema: Arc::new(DFSchema::try_from(schema).expect("schema")),
+        });
+        let ranged = ColumnEstimate {
+            distinct: Some(100.0),
+            min: Some(0.0),
+            max: Some(100.0),
+            ..ColumnEstimate::default()
+        };
+        let keyed = ColumnEstimate {
+            distinct: Some(4.0),
+            ..ColumnEstimate::default()
+        };
+        let estimate = Estimate {
+            rows: Some(1000.0),
+            columns: vec![ranged, keyed, ColumnEstimate::default()],
+        };
+        let fraction = |predicate: Expr| selectivity(&predicate, &input, &estimate);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+
+        // 20 <= d < 30 is a tenth of 0..100, not 0.8 * 0.3.
+        let month = col("d").gt_eq(lit(20)).and(col("d").lt(lit(30)));
+        assert!(close(fraction(month.clone()), 0.1));
+        // Other conjuncts still multiply; the tightest bound on a side wins.
+        let keyed_month = month.and(col("k").eq(lit(1))).and(col("d").lt(lit(50)));
+        assert!(close(fraction(keyed_month), 0.1 / 4.0));
+        // Bounds that leave nothing keep nothing.
+        assert!(close(
+            fraction(col("d").gt(lit(60)).and(col("d").lt(lit(40)))),
+            0.0
+        ));
+        // A column without a known range keeps the independent guesses.
+        let unranged = col("u").gt(lit(1)).and(col("u").lt(lit(5)));
+        assert!(close(
+            fraction(unranged),
+            RANGE_SELECTIVITY * RANGE_SELECTIVITY
+        ));
     }
 }

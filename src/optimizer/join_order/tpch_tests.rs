@@ -190,7 +190,7 @@ async fn q3_joins_the_filtered_customers_to_orders_before_lineitem() {
 }
 
 #[tokio::test]
-async fn q5_starts_from_the_regions_suppliers() {
+async fn q5_joins_the_years_orders_to_lineitem_then_the_regions_suppliers() {
     let order = chosen_order(
         "select n_name, sum(l_extendedprice * (1 - l_discount)) as revenue
          from lineitem, orders, customer, supplier, nation, region
@@ -203,7 +203,7 @@ async fn q5_starts_from_the_regions_suppliers() {
     .await;
     assert_eq!(
         order,
-        "(customer ⋈ (orders ⋈ (((region ⋈ nation) ⋈ supplier) ⋈ lineitem)))"
+        "(customer ⋈ (((region ⋈ nation) ⋈ supplier) ⋈ (orders ⋈ lineitem)))"
     );
 }
 
@@ -235,5 +235,5 @@ async fn q10_reads_the_quarters_orders_before_lineitem() {
          group by c_custkey, n_name",
     )
     .await;
-    assert_eq!(order, "(((nation ⋈ customer) ⋈ orders) ⋈ lineitem)");
+    assert_eq!(order, "((nation ⋈ (orders ⋈ customer)) ⋈ lineitem)");
 }
