@@ -15,6 +15,8 @@
 //! - `int_literals`: an integer literal that fits an INT is one, as Hive types it.
 //! - `join_order` (a logical optimizer rule, run after DataFusion's): the cost-based join
 //!   order, with its cardinality estimates, search and `EXPLAIN CBO` rendering.
+//! - `join_sides` (the query planner, with `hive.cbo.enable`): hash joins' build sides and
+//!   broadcasts chosen by the join order's estimates, not DataFusion's.
 //! - `materialized_ctes`: a WITH query read in several places is computed once.
 //! - `like_segments`: a LIKE pattern of several `%` segments is matched by substring search,
 //!   not by the regular expression arrow's kernel would build.
@@ -52,6 +54,7 @@ mod hive_division;
 mod hive_round;
 mod int_literals;
 pub mod join_order;
+mod join_sides;
 mod like_segments;
 mod materialized_ctes;
 mod reduced_aggregates;
@@ -68,6 +71,7 @@ use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{Expr, LogicalPlan};
 use datafusion::optimizer::analyzer::type_coercion::TypeCoercion;
 use datafusion::optimizer::{Analyzer, Optimizer, OptimizerRule};
+use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 
 use casts_never_fail::CastsNeverFail;
 use compact_merge_views::CompactMergeViews;
@@ -114,7 +118,8 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .collect();
     // The join order is chosen last, once filters sit on the scans they filter and join
     // predicates have become equi-join keys.
-    if settings.get_bool("hive.cbo.enable") {
+    let cost_based = settings.get_bool("hive.cbo.enable");
+    if cost_based {
         let exhaustive_limit = settings
             .get("apiary.cbo.join.exhaustive.limit")
             .and_then(|v| v.trim().parse::<usize>().ok())
@@ -149,7 +154,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     analyzer_rules.push(Arc::new(like_segments::LikeSegments));
     analyzer_rules.push(Arc::new(DistinctKeyOrder));
     analyzer_rules.push(Arc::new(StringRangeFrames));
-    if settings.get_bool("hive.cbo.enable") {
+    if cost_based {
         analyzer_rules.push(Arc::new(ReducedAggregates));
     }
     analyzer_rules.push(Arc::new(SortedGroups));
@@ -181,11 +186,15 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .with_default_features()
         .with_analyzer_rules(analyzer_rules)
         .with_optimizer_rules(rules)
+        .with_physical_optimizer_rules(join_sides::physical_rules(PhysicalOptimizer::new().rules))
         .with_physical_optimizer_rule(Arc::new(semijoin_reduction::SemijoinReduction))
         .with_physical_optimizer_rule(Arc::new(cooperative_joins::CooperativeJoins))
         .with_physical_optimizer_rule(Arc::new(adaptive_filters::AdaptiveFilters));
     if memory_limited {
         builder = builder.with_physical_optimizer_rule(Arc::new(CompactMergeViews));
+    }
+    if cost_based {
+        builder = builder.with_query_planner(Arc::new(join_sides::JoinSidesPlanner));
     }
     // Hive's arithmetic operand types and array subscripts are settled as the SQL is planned.
     let planners = builder.expr_planners().get_or_insert_with(Vec::new);

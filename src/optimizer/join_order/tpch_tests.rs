@@ -7,10 +7,12 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::stats::Precision;
 use datafusion::common::{ColumnStatistics, ScalarValue, Statistics};
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::tests::{StatsTable, join_order};
 use crate::driver::settings::Settings;
+use crate::optimizer::join_sides::{EstimatedRows, mark_join_sides};
 use crate::optimizer::session_state;
 
 /// A column: name, type, distinct count, and for dates the range in days since the epoch.
@@ -236,4 +238,51 @@ async fn q10_reads_the_quarters_orders_before_lineitem() {
     )
     .await;
     assert_eq!(order, "((nation ⋈ (orders ⋈ customer)) ⋈ lineitem)");
+}
+
+/// The estimates [`mark_join_sides`] gives the two inputs of the join on `key`.
+fn side_estimates(plan: &LogicalPlan, key: &str) -> Option<(usize, usize)> {
+    let rows_of = |side: &LogicalPlan| match side {
+        LogicalPlan::Extension(extension) => extension
+            .node
+            .as_any()
+            .downcast_ref::<EstimatedRows>()
+            .map(EstimatedRows::rows),
+        _ => None,
+    };
+    if let LogicalPlan::Join(join) = plan
+        && join
+            .on
+            .iter()
+            .any(|(l, r)| l.to_string().contains(key) || r.to_string().contains(key))
+    {
+        return rows_of(&join.left).zip(rows_of(&join.right));
+    }
+    plan.inputs()
+        .into_iter()
+        .find_map(|input| side_estimates(input, key))
+}
+
+#[tokio::test]
+async fn q8_hash_joins_see_the_cost_based_estimates() {
+    // DataFusion alone takes the part filter to keep a fifth of the parts, so lineitem ⋈ part
+    // looks larger than the two years of orders, and it built on orders.
+    let plan = tpch()
+        .sql(
+            "select count(*) from lineitem, part, orders
+             where p_partkey = l_partkey and o_orderkey = l_orderkey
+               and p_type = 'ECONOMY ANODIZED STEEL'
+               and o_orderdate between date '1995-01-01' and date '1996-12-31'",
+        )
+        .await
+        .expect("plan")
+        .into_optimized_plan()
+        .expect("optimize");
+    let marked = mark_join_sides(plan).expect("mark");
+    let (build, probe) = side_estimates(&marked, "o_orderkey").expect("estimated sides");
+    // 6,000,000 lineitem rows for one part type in 150; 730 days of the orders' 2,375.
+    assert_eq!(build, 40_000);
+    assert_eq!(probe, 461_053);
+    let (parts, lineitems) = side_estimates(&marked, "p_partkey").expect("estimated sides");
+    assert_eq!((parts, lineitems), (1_333, 6_000_000));
 }
