@@ -64,19 +64,16 @@ impl QueryPlanner for JoinSidesPlanner {
 /// the joins below it are wrapped.
 pub fn mark_join_sides(plan: LogicalPlan) -> Result<LogicalPlan> {
     plan.transform_down_with_subqueries(|node| {
-        let LogicalPlan::Join(join) = &node else {
-            return Ok(Transformed::no(node));
-        };
-        if join.on.is_empty() {
-            return Ok(Transformed::no(node));
-        }
-        let (Some(left_rows), Some(right_rows)) =
-            (estimate(&join.left).rows, estimate(&join.right).rows)
-        else {
-            return Ok(Transformed::no(node));
-        };
         let LogicalPlan::Join(mut join) = node else {
-            unreachable!("matched as a join above")
+            return Ok(Transformed::no(node));
+        };
+        let estimates = if join.on.is_empty() {
+            None
+        } else {
+            estimate(&join.left).rows.zip(estimate(&join.right).rows)
+        };
+        let Some((left_rows, right_rows)) = estimates else {
+            return Ok(Transformed::no(LogicalPlan::Join(join)));
         };
         join.left = EstimatedRows::wrap(Arc::unwrap_or_clone(join.left), left_rows);
         join.right = EstimatedRows::wrap(Arc::unwrap_or_clone(join.right), right_rows);
@@ -100,7 +97,7 @@ impl EstimatedRows {
     }
 
     fn wrap(input: LogicalPlan, rows: f64) -> Arc<LogicalPlan> {
-        // Estimates are finite and not negative; the cast saturates past usize::MAX.
+        // The cast saturates past usize::MAX; a NaN estimate becomes 0.
         let rows = rows.max(0.0).round() as usize;
         Arc::new(LogicalPlan::Extension(Extension {
             node: Arc::new(EstimatedRows { input, rows }),
