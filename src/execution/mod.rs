@@ -27,6 +27,7 @@ pub mod partition_values;
 pub mod paths;
 pub mod query;
 pub mod results;
+pub mod run_aggregate;
 pub mod scan_log;
 pub mod semijoin_filter;
 pub mod shared_source;

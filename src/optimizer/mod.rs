@@ -22,6 +22,8 @@
 //!   not by the regular expression arrow's kernel would build.
 //! - `hive_division`: dividing by zero gives NULL.
 //! - `hive_round`: `round` of a DOUBLE rounds Java's printed digits half up.
+//! - `run_aggregates` (a physical rule): partial aggregations fold runs of equal keys without
+//!   a hash table while the input's keys come in runs.
 //! - `reduced_aggregates`: with `hive.cbo.enable`, grouped variances and deviations are
 //!   computed from sums of squares, and `avg` of a DECIMAL as a DECIMAL division, as Hive's
 //!   cost-based planner rewrites them.
@@ -58,6 +60,7 @@ mod join_sides;
 mod like_segments;
 mod materialized_ctes;
 mod reduced_aggregates;
+mod run_aggregates;
 mod semijoin_reduction;
 mod sorted_groups;
 mod string_range_frames;
@@ -189,7 +192,8 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .with_physical_optimizer_rules(join_sides::physical_rules(PhysicalOptimizer::new().rules))
         .with_physical_optimizer_rule(Arc::new(semijoin_reduction::SemijoinReduction))
         .with_physical_optimizer_rule(Arc::new(cooperative_joins::CooperativeJoins))
-        .with_physical_optimizer_rule(Arc::new(adaptive_filters::AdaptiveFilters));
+        .with_physical_optimizer_rule(Arc::new(adaptive_filters::AdaptiveFilters))
+        .with_physical_optimizer_rule(Arc::new(run_aggregates::RunAggregates));
     if memory_limited {
         builder = builder.with_physical_optimizer_rule(Arc::new(CompactMergeViews));
     }
