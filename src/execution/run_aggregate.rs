@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
-use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, UInt32Array};
+use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, UInt64Array};
 use datafusion::arrow::compute::kernels::partition::partition;
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -310,7 +310,7 @@ impl RunFolder {
         if runs.len() as f64 > rows as f64 * MAX_RUNS_PER_ROW {
             return Ok(None);
         }
-        let starts = UInt32Array::from_iter_values(runs.iter().map(|run| run.start as u32));
+        let starts = UInt64Array::from_iter_values(runs.iter().map(|run| run.start as u64));
         let run_keys = keys
             .iter()
             .map(|key| Ok(take(key.as_ref(), &starts, None)?))
