@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex};
 use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, UInt64Array};
 use datafusion::arrow::compute::kernels::partition::partition;
 use datafusion::arrow::compute::take;
-use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Result, internal_datafusion_err, internal_err};
@@ -39,6 +38,8 @@ use datafusion::physical_plan::{
     SendableRecordBatchStream,
 };
 use futures::{StreamExt, stream};
+
+use super::leaf_exec::leaf_exec_methods;
 
 /// A batch is folded by runs when it has at most this share of runs per row.
 const MAX_RUNS_PER_ROW: f64 = 0.5;
@@ -64,8 +65,8 @@ impl RunPartialAggregateExec {
     pub fn try_new(aggregate: Arc<dyn ExecutionPlan>) -> Result<Self> {
         let input = Arc::clone(as_aggregate(&aggregate)?.input());
         let handoff = Arc::new(HandoffExec {
-            schema: input.schema(),
             properties: Arc::clone(input.properties()),
+            metrics: ExecutionPlanMetricsSet::new(),
             streams: (0..input.output_partitioning().partition_count())
                 .map(|_| Mutex::new(None))
                 .collect(),
@@ -257,14 +258,18 @@ async fn next_batch(
 /// Whether arrow's row format holds the group keys of `aggregate`, so that runs' keys can be
 /// compared for repeats.
 pub fn folds_keys_of(aggregate: &AggregateExec) -> bool {
+    key_fields(aggregate).is_ok_and(|fields| RowConverter::supports_fields(&fields))
+}
+
+/// The row-format fields of `aggregate`'s group keys.
+fn key_fields(aggregate: &AggregateExec) -> Result<Vec<SortField>> {
     let input_schema = aggregate.input().schema();
     aggregate
         .group_expr()
         .expr()
         .iter()
         .map(|(expr, _)| expr.data_type(&input_schema).map(SortField::new))
-        .collect::<Result<Vec<_>>>()
-        .is_ok_and(|fields| RowConverter::supports_fields(&fields))
+        .collect()
 }
 
 fn as_aggregate(plan: &Arc<dyn ExecutionPlan>) -> Result<&AggregateExec> {
@@ -280,16 +285,9 @@ struct RunFolder {
 
 impl RunFolder {
     fn new(aggregate: &AggregateExec) -> Result<Self> {
-        let input_schema = aggregate.input().schema();
-        let fields = aggregate
-            .group_expr()
-            .expr()
-            .iter()
-            .map(|(expr, _)| Ok(SortField::new(expr.data_type(&input_schema)?)))
-            .collect::<Result<Vec<_>>>()?;
         Ok(RunFolder {
             aggregate: aggregate.clone(),
-            keys: RowConverter::new(fields)?,
+            keys: RowConverter::new(key_fields(aggregate)?)?,
         })
     }
 
@@ -360,8 +358,8 @@ impl RunFolder {
 /// The input of the fallback aggregation: each partition's remaining input stream, put here
 /// by the partition when it hands over.
 pub struct HandoffExec {
-    schema: SchemaRef,
     properties: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
     streams: Vec<Mutex<Option<SendableRecordBatchStream>>>,
 }
 
@@ -393,38 +391,7 @@ impl DisplayAs for HandoffExec {
 }
 
 impl ExecutionPlan for HandoffExec {
-    fn name(&self) -> &str {
-        "HandoffExec"
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn schema(&self) -> SchemaRef {
-        Arc::clone(&self.schema)
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        Vec::new()
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        match children.is_empty() {
-            true => Ok(self),
-            false => internal_err!("HandoffExec takes no input"),
-        }
-    }
+    leaf_exec_methods!("HandoffExec");
 
     fn execute(
         &self,

@@ -352,18 +352,10 @@ fn numeric(value: &ScalarValue) -> Option<f64> {
 
 /// The estimate of a column reference (through casts and aliases) of `input`'s output.
 fn column_of(expr: &Expr, input: &LogicalPlan, estimate: &Estimate) -> Option<ColumnEstimate> {
-    match expr {
-        Expr::Column(column) => {
-            let index = input.schema().index_of_column(column).ok()?;
-            let mut found = estimate.columns.get(index)?.clone();
-            found.distinct = estimate.distinct(index);
-            Some(found)
-        }
-        Expr::Alias(alias) => column_of(&alias.expr, input, estimate),
-        Expr::Cast(cast) => column_of(&cast.expr, input, estimate),
-        Expr::TryCast(cast) => column_of(&cast.expr, input, estimate),
-        _ => None,
-    }
+    let index = input.schema().index_of_column(plain_column(expr)?).ok()?;
+    let mut found = estimate.columns.get(index)?.clone();
+    found.distinct = estimate.distinct(index);
+    Some(found)
 }
 
 /// The fraction of `input`'s rows that satisfy `predicate`.
