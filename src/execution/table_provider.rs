@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use apiary_metastore::{Metastore, Table};
+use apiary_metastore::{Metastore, PartitionFilter, PartitionLocation, Table};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
@@ -56,6 +56,9 @@ pub struct HiveTableProvider {
     /// unpartitioned table) and the columns they describe (`None`: all): the optimizer's
     /// passes and the scan ask for the same ones.
     estimates: Mutex<Vec<(PartitionsKey, ColumnsKey, Statistics)>>,
+    /// Partitions the metastore already found for this statement, by filter: the cost-based
+    /// estimates of every join above a scan, and the scan itself, ask for the same ones.
+    found_partitions: Mutex<Vec<(PartitionFilter, Vec<PartitionLocation>)>>,
 }
 
 /// The partitions statistics cover, by their values; `None` for an unpartitioned table.
@@ -111,6 +114,7 @@ impl HiveTableProvider {
             read_locks,
             block_sample: None,
             estimates: Mutex::new(Vec::new()),
+            found_partitions: Mutex::new(Vec::new()),
         })
     }
 
@@ -142,8 +146,8 @@ impl HiveTableProvider {
         let (database, table) = (&self.table.database, &self.table.name);
         let key_schema = self.key_schema();
         let filter = metastore_filter(partition_filters, &key_schema);
-        let candidates = metastore
-            .find_partition_locations(database, table, &filter)
+        let candidates = self
+            .find_partitions(metastore.as_ref(), &filter)
             .map_err(|e| to_df(e.into()))?;
         let selected = prune(state, partition_filters, &key_schema, candidates, |c| {
             &c.values
@@ -194,7 +198,7 @@ impl HiveTableProvider {
             .cloned()
             .collect();
         let filter = metastore_filter(&partition_filters, &self.key_schema());
-        match metastore.find_partition_locations(&self.table.database, &self.table.name, &filter) {
+        match self.find_partitions(metastore.as_ref(), &filter) {
             Ok(found) => {
                 let values: Vec<Vec<String>> = found.iter().map(|p| p.values.clone()).collect();
                 let locations: Vec<&str> = found.iter().map(|p| p.location.as_str()).collect();
@@ -208,6 +212,25 @@ impl HiveTableProvider {
     /// values, stored at `locations`: the metastore's, or the footers', read once per
     /// statement. Column statistics cover the `projection` (all columns when `None`): merging
     /// many partitions' distinct-value sketches costs milliseconds per column.
+    /// The partitions the metastore finds for `filter`, asked once per statement.
+    fn find_partitions(
+        &self,
+        metastore: &dyn Metastore,
+        filter: &PartitionFilter,
+    ) -> apiary_metastore::Result<Vec<PartitionLocation>> {
+        let mut found = self
+            .found_partitions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some((_, partitions)) = found.iter().find(|(known, _)| known == filter) {
+            return Ok(partitions.clone());
+        }
+        let partitions =
+            metastore.find_partition_locations(&self.table.database, &self.table.name, filter)?;
+        found.push((filter.clone(), partitions.clone()));
+        Ok(partitions)
+    }
+
     fn statistics_for(
         &self,
         partitions: Option<Vec<Vec<String>>>,
