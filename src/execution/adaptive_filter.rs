@@ -115,6 +115,11 @@ impl AdaptiveFilterExec {
             metrics: ExecutionPlanMetricsSet::new(),
         }))
     }
+
+    /// The filter this runs: its input, predicate and projection.
+    pub fn filter(&self) -> &Arc<FilterExec> {
+        &self.filter
+    }
 }
 
 impl DisplayAs for AdaptiveFilterExec {

@@ -1,7 +1,8 @@
 //! The stream of Apiary's row-filtering operators (`SemijoinFilterExec`,
-//! `AdaptiveFilterExec`): each input batch goes to the operator's [`RowFilter`], which hands
-//! the rows it keeps to arrow's `BatchCoalescer`; full batches go on. A batch of half the
-//! target size or more goes on as it is, uncopied.
+//! `AdaptiveFilterExec`, `JoinKeyFilterExec`): each input batch goes to the operator's
+//! [`RowFilter`], which hands the rows it keeps to arrow's `BatchCoalescer`; full batches go
+//! on. A batch of half the target size or more goes on as it is, uncopied. [`KeepSample`] is
+//! how the join filters learn that they keep most rows and stop testing.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -13,6 +14,34 @@ use datafusion::error::Result;
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream};
 use datafusion::physical_plan::metrics::BaselineMetrics;
 use futures::{Stream, StreamExt};
+
+/// Rows a partition tests before it judges a join filter.
+pub const SAMPLE_ROWS: usize = 65_536;
+
+/// The share of sampled rows above which a join filter is judged useless.
+pub const KEEP_LIMIT: f64 = 0.75;
+
+/// A partition's record of the rows a filter kept: testing stops once [`SAMPLE_ROWS`] rows
+/// were tested and more than [`KEEP_LIMIT`] of them passed, so that a filter that drops
+/// nothing costs a few batches of tests.
+#[derive(Debug, Default)]
+pub struct KeepSample {
+    sampled: usize,
+    kept: usize,
+}
+
+impl KeepSample {
+    /// Whether the rows seen so far leave the filter worth testing.
+    pub fn testing(&self) -> bool {
+        self.sampled < SAMPLE_ROWS || self.kept as f64 <= KEEP_LIMIT * self.sampled as f64
+    }
+
+    /// Records a tested batch of `rows` rows, `kept` of which passed.
+    pub fn record(&mut self, rows: usize, kept: usize) {
+        self.sampled += rows;
+        self.kept += kept;
+    }
+}
 
 /// What an operator keeps of each batch.
 pub trait RowFilter: Send + Unpin {

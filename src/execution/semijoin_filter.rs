@@ -3,9 +3,9 @@
 //!
 //! A dynamic filter's selectivity is known only while the query runs: the keys of Q18's
 //! 57 large orders drop 99.99% of the orders table, a filter on every supplier drops nothing.
-//! Each partition therefore samples: once all its filters hold their join's keys it tests
-//! [`SAMPLE_ROWS`] rows, and if more than [`KEEP_LIMIT`] of them pass, it hands the rest on
-//! untested, so that a useless filter costs a few batches of hash lookups. Rows that arrive
+//! Each partition therefore samples (`filter_stream::KeepSample`): once all its filters hold
+//! their join's keys it tests a sample of rows, and if most of them pass, it hands the rest
+//! on untested, so that a useless filter costs a few batches of hash lookups. Rows that arrive
 //! before the filters are filled pass untested too (a filter not yet filled keeps every row).
 //! Kept rows are gathered into full batches (`filter_stream`).
 
@@ -25,13 +25,7 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
 };
 
-use super::filter_stream::{FilteredStream, RowFilter};
-
-/// Rows a partition tests before it judges its filters.
-pub const SAMPLE_ROWS: usize = 65_536;
-
-/// The share of sampled rows above which the filters are judged useless.
-pub const KEEP_LIMIT: f64 = 0.75;
+use super::filter_stream::{FilteredStream, KeepSample, RowFilter};
 
 /// Its input's rows that pass `predicate`, a conjunction of the dynamic filters `filters`.
 #[derive(Debug)]
@@ -114,9 +108,7 @@ impl ExecutionPlan for SemijoinFilterExec {
         let filter = SemijoinRows {
             predicate: Arc::clone(&self.predicate),
             filters: self.filters.clone(),
-            sampled: 0,
-            kept: 0,
-            testing: true,
+            sample: KeepSample::default(),
             elapsed: baseline.elapsed_compute().clone(),
             untested: MetricBuilder::new(&self.metrics)
                 .with_type(MetricType::Summary)
@@ -137,11 +129,7 @@ impl ExecutionPlan for SemijoinFilterExec {
 struct SemijoinRows {
     predicate: Arc<dyn PhysicalExpr>,
     filters: Vec<Arc<dyn PhysicalExpr>>,
-    /// Rows tested so far, and how many of them passed.
-    sampled: usize,
-    kept: usize,
-    /// False once the sample showed the filters keep most rows.
-    testing: bool,
+    sample: KeepSample,
     elapsed: Time,
     untested: Count,
 }
@@ -158,7 +146,7 @@ impl SemijoinRows {
 impl RowFilter for SemijoinRows {
     /// Tests one input batch, or hands it on untested.
     fn admit(&mut self, batch: RecordBatch, kept: &mut BatchCoalescer) -> Result<()> {
-        if !(self.testing && self.filters_filled()) {
+        if !(self.sample.testing() && self.filters_filled()) {
             self.untested.add(batch.num_rows());
             return Ok(kept.push_batch(batch)?);
         }
@@ -166,11 +154,7 @@ impl RowFilter for SemijoinRows {
         let rows = batch.num_rows();
         let passed = self.predicate.evaluate(&batch)?.into_array(rows)?;
         let passed = passed.as_boolean();
-        self.sampled += rows;
-        self.kept += passed.true_count();
-        if self.sampled >= SAMPLE_ROWS && self.kept as f64 > KEEP_LIMIT * self.sampled as f64 {
-            self.testing = false;
-        }
+        self.sample.record(rows, passed.true_count());
         Ok(kept.push_batch_with_filter(batch, passed)?)
     }
 }

@@ -52,9 +52,12 @@ mod casts_never_fail;
 mod compact_merge_views;
 mod cooperative_joins;
 mod distinct_key_order;
+#[cfg(test)]
+mod filter_test_support;
 mod hive_division;
 mod hive_round;
 mod int_literals;
+mod join_key_filters;
 pub mod join_order;
 mod join_sides;
 mod like_segments;
@@ -193,6 +196,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .with_physical_optimizer_rule(Arc::new(semijoin_reduction::SemijoinReduction))
         .with_physical_optimizer_rule(Arc::new(cooperative_joins::CooperativeJoins))
         .with_physical_optimizer_rule(Arc::new(adaptive_filters::AdaptiveFilters))
+        .with_physical_optimizer_rule(Arc::new(join_key_filters::JoinKeyFilters))
         .with_physical_optimizer_rule(Arc::new(run_aggregates::RunAggregates));
     if memory_limited {
         builder = builder.with_physical_optimizer_rule(Arc::new(CompactMergeViews));

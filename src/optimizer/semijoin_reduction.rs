@@ -171,85 +171,8 @@ fn behind_tests(
 
 #[cfg(test)]
 mod tests {
-    use datafusion::dataframe::DataFrameWriteOptions;
-    use std::sync::Arc;
-
-    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
-    use datafusion::physical_plan::collect;
-    use datafusion::physical_plan::display::DisplayableExecutionPlan;
-    use datafusion::prelude::{SessionConfig, SessionContext};
-
-    use super::SemijoinFilterExec;
-    use crate::driver::settings::Settings;
-    use crate::execution::semijoin_filter::SAMPLE_ROWS;
-
-    /// A session with Apiary's rules over three Parquet tables: `big` with keys 0..10000,
-    /// twenty rows each; `small` with the keys 3 and 7; `every` with each key of `big`.
-    async fn session(dir: &std::path::Path) -> SessionContext {
-        let config = SessionConfig::new().with_target_partitions(2);
-        let ctx = SessionContext::new_with_state(super::super::session_state(
-            config,
-            &Settings::default(),
-        ));
-        for (name, sql) in [
-            (
-                "big",
-                "select value % 10000 as k, value as v from generate_series(0, 199999)",
-            ),
-            ("small", "select * from (values (3), (7)) as t(k)"),
-            ("every", "select value as k from generate_series(0, 9999)"),
-        ] {
-            let path = dir.join(format!("{name}.parquet"));
-            let path = path.to_string_lossy();
-            ctx.sql(sql)
-                .await
-                .unwrap()
-                .write_parquet(&path, DataFrameWriteOptions::new(), None)
-                .await
-                .unwrap();
-            ctx.register_parquet(name, &path, Default::default())
-                .await
-                .unwrap();
-        }
-        ctx
-    }
-
-    /// What ran `sql`: its plan with metrics, the rows and the rows untested of the
-    /// `SemijoinFilterExec` (if there is one), and the result as a text table.
-    struct Run {
-        plan: String,
-        tested: Option<(usize, usize)>,
-        rows: String,
-    }
-
-    async fn run(ctx: &SessionContext, sql: &str) -> Run {
-        let plan = ctx
-            .sql(sql)
-            .await
-            .unwrap()
-            .create_physical_plan()
-            .await
-            .unwrap();
-        let batches = collect(Arc::clone(&plan), ctx.task_ctx()).await.unwrap();
-        let rows = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
-            .unwrap()
-            .to_string();
-        let mut tested = None;
-        plan.apply(|node| {
-            if node.is::<SemijoinFilterExec>()
-                && let Some(metrics) = node.metrics()
-            {
-                let untested = metrics.sum_by_name("untested_rows").map(|m| m.as_usize());
-                tested = Some((metrics.output_rows().unwrap_or(0), untested.unwrap_or(0)));
-            }
-            Ok(TreeNodeRecursion::Continue)
-        })
-        .unwrap();
-        let plan = DisplayableExecutionPlan::with_metrics(plan.as_ref())
-            .indent(false)
-            .to_string();
-        Run { plan, tested, rows }
-    }
+    use super::super::filter_test_support::{Run, run, session};
+    use crate::execution::filter_stream::SAMPLE_ROWS;
 
     #[tokio::test]
     async fn rows_are_tested_below_an_aggregate_the_join_filter_passed() {
@@ -260,6 +183,7 @@ mod tests {
             "select s.k, g.n, g.total from small s \
              join (select k, count(*) as n, sum(v) as total from big group by k) g on s.k = g.k \
              order by s.k",
+            "SemijoinFilterExec",
         )
         .await;
         let aggregate = plan.find("AggregateExec: mode=Partial").unwrap();
@@ -285,6 +209,7 @@ mod tests {
         let Run { plan, tested, rows } = run(
             &ctx,
             "select count(*) as n from small s join big b on s.k = b.k",
+            "SemijoinFilterExec",
         )
         .await;
         assert!(plan.contains("DynamicFilter"), "{plan}");
@@ -299,6 +224,7 @@ mod tests {
         let Run { plan, tested, rows } = run(
             &ctx,
             "select count(*) as n from big b join every e on b.k = e.k join small s on b.k = s.k",
+            "SemijoinFilterExec",
         )
         .await;
         assert_eq!(tested, None, "{plan}");
@@ -313,6 +239,7 @@ mod tests {
             &ctx,
             "select count(*) as groups, sum(g.n) as n from every e \
              join (select k, count(*) as n from big group by k) g on e.k = g.k",
+            "SemijoinFilterExec",
         )
         .await;
         // The scan tests a sample of its rows, then hands the rest on.
