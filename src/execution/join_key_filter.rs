@@ -26,7 +26,7 @@ use datafusion::arrow::array::{
     PrimitiveArray, RecordBatch,
 };
 use datafusion::arrow::buffer::BooleanBuffer;
-use datafusion::arrow::compute::{BatchCoalescer, cast};
+use datafusion::arrow::compute::{BatchCoalescer, cast, or};
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type,
     UInt32Type,
@@ -177,10 +177,17 @@ impl JoinKeySets {
         }
     }
 
-    /// The set of build partition `partition`, once it is complete.
-    fn get(&self, partition: usize) -> Option<Arc<KeySet>> {
-        let slot = self.sets.get(partition)?;
-        slot.lock().map(|set| set.clone()).unwrap_or(None)
+    /// The sets a probe partition tests against, once they are complete: build partition
+    /// `partition`'s, or with `None`, every partition's.
+    fn get(&self, partition: Option<usize>) -> Option<Vec<Arc<KeySet>>> {
+        let slots = match partition {
+            Some(partition) => self.sets.get(partition..=partition)?,
+            None => &self.sets[..],
+        };
+        slots
+            .iter()
+            .map(|slot| slot.lock().map(|set| set.clone()).unwrap_or(None))
+            .collect()
     }
 
     fn put(&self, partition: usize, set: Option<Arc<KeySet>>) {
@@ -371,13 +378,16 @@ impl RecordBatchStream for CollectingStream {
     }
 }
 
-/// Which build partition's set a filter's partition tests against.
+/// Which build partitions' sets a filter's partition tests against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SetPartition {
     /// The build side is one partition, shared by every probe partition.
     Shared,
     /// Probe partition `i` joins build partition `i`.
     Same,
+    /// Each build partition holds the keys of one hash partition, and the filter's rows are
+    /// yet to be hash-partitioned: a row's key is tested against every partition's set.
+    All,
 }
 
 /// Its input's rows whose `key` column holds a key of the join's build side.
@@ -470,10 +480,11 @@ impl ExecutionPlan for JoinKeyFilterExec {
         let filter = KeyRows {
             sets: Arc::clone(&self.sets),
             set_partition: match self.set_partition {
-                SetPartition::Shared => 0,
-                SetPartition::Same => partition,
+                SetPartition::Shared => Some(0),
+                SetPartition::Same => Some(partition),
+                SetPartition::All => None,
             },
-            set: None,
+            tested_sets: Vec::new(),
             key: self.key.index(),
             sample: KeepSample::default(),
             elapsed: baseline.elapsed_compute().clone(),
@@ -495,9 +506,9 @@ impl ExecutionPlan for JoinKeyFilterExec {
 /// One probe partition's test of its rows.
 struct KeyRows {
     sets: Arc<JoinKeySets>,
-    set_partition: usize,
-    /// The build side's keys, once published.
-    set: Option<Arc<KeySet>>,
+    set_partition: Option<usize>,
+    /// The build side's keys, once published (see [`JoinKeySets::get`]).
+    tested_sets: Vec<Arc<KeySet>>,
     key: usize,
     sample: KeepSample,
     elapsed: Time,
@@ -506,13 +517,21 @@ struct KeyRows {
 
 impl RowFilter for KeyRows {
     fn admit(&mut self, batch: RecordBatch, kept: &mut BatchCoalescer) -> Result<()> {
-        if self.set.is_none() {
-            self.set = self.sets.get(self.set_partition);
+        if self.tested_sets.is_empty() {
+            self.tested_sets = self.sets.get(self.set_partition).unwrap_or_default();
         }
-        let found = match &self.set {
-            Some(set) if self.sample.testing() => {
+        let found = match self.tested_sets.split_first() {
+            Some((first, others)) if self.sample.testing() => {
                 let _timer = self.elapsed.timer();
-                set.contains(batch.column(self.key).as_ref())
+                let keys = batch.column(self.key).as_ref();
+                let mut found = first.contains(keys);
+                for set in others {
+                    found = match (found, set.contains(keys)) {
+                        (Some(found), Some(more)) => Some(or(&found, &more)?),
+                        _ => None,
+                    };
+                }
+                found
             }
             _ => None,
         };

@@ -4,14 +4,16 @@
 //! the 411 suppliers of one nation with 3.8 million lineitem rows and keeps 4% of them; Q4,
 //! Q17 and Q18 keep fewer.
 //!
-//! A join whose build side is one partition (`CollectLeft`) has one key set for all its
-//! probe partitions, and its filter goes down the probe side as far as the key column goes
-//! unchanged: through projections, filters, repartitions and other joins (whichever side the
-//! column comes from), to right above the scan that reads it, or the scan's own filter. A
-//! row dropped there is not decoded into batches, repartitioned or joined by the joins in
-//! between, and none of them could have kept it: the join above drops every row whose key is
-//! not in its build side, and a row of theirs carries the key of the input row it came from.
-//! A partitioned join's key sets are per partition, so its filter stays at its probe input.
+//! The filter goes down the probe side as far as the key column goes unchanged: through
+//! projections, filters, repartitions and other joins (whichever side the column comes from),
+//! to right above the scan that reads it, or the scan's own filter. A row dropped there is
+//! not repartitioned, copied or probed by the joins in between, and none of them could have
+//! kept it: the join above drops every row whose key is not in its build side, and a row of
+//! theirs carries the key of the input row it came from. A join whose build side is one
+//! partition (`CollectLeft`) has one key set for all its probe partitions. A partitioned join
+//! has one per partition: right below the join a probe partition is tested against its own,
+//! further down (below the repartition that deals the rows out) a row against every
+//! partition's, as it may go to any of them.
 //!
 //! Only joins that drop the probe rows without a match get a filter (inner, left, left semi,
 //! left anti, left mark and right semi joins, where the left side is the build side), and only
@@ -100,9 +102,10 @@ fn with_key_filter(plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn Execu
     {
         return Ok(None);
     }
-    let set_partition = match join.partition_mode() {
-        PartitionMode::CollectLeft => SetPartition::Shared,
-        PartitionMode::Partitioned => SetPartition::Same,
+    // Down the probe side, a partitioned join's rows are yet to be hash-partitioned.
+    let (at_join, below_join) = match join.partition_mode() {
+        PartitionMode::CollectLeft => (SetPartition::Shared, SetPartition::Shared),
+        PartitionMode::Partitioned => (SetPartition::Same, SetPartition::All),
         PartitionMode::Auto => return Ok(None),
     };
     let (left_schema, right_schema) = (join.left().schema(), join.right().schema());
@@ -124,38 +127,34 @@ fn with_key_filter(plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn Execu
         build_key,
         Arc::clone(&sets),
     ));
-    let probe = match set_partition {
-        SetPartition::Shared => place(Arc::clone(join.right()), probe_key, &sets)?,
-        SetPartition::Same => Arc::new(JoinKeyFilterExec::try_new(
-            Arc::clone(join.right()),
-            probe_key,
-            sets,
-            SetPartition::Same,
-        )?),
-    };
+    let probe = place(
+        Arc::clone(join.right()),
+        probe_key,
+        &sets,
+        (at_join, below_join),
+    )?;
     replace_children_if_necessary(Arc::clone(plan), vec![build, probe]).map(Some)
 }
 
-/// `plan` with a shared-set filter on `key` placed as far down as the column goes unchanged.
+/// `plan` with a filter on `key` placed as far down as the column goes unchanged, testing
+/// the sets of its `partitions`: the first where it is `plan` itself, the second below.
 fn place(
     plan: Arc<dyn ExecutionPlan>,
     key: Column,
     sets: &Arc<JoinKeySets>,
+    partitions: (SetPartition, SetPartition),
 ) -> Result<Arc<dyn ExecutionPlan>> {
     let Some((child, column)) = carried_from(plan.as_ref(), key.index()) else {
-        return Ok(Arc::new(JoinKeyFilterExec::try_new(
-            plan,
-            key,
-            Arc::clone(sets),
-            SetPartition::Shared,
-        )?));
+        let filter = JoinKeyFilterExec::try_new(plan, key, Arc::clone(sets), partitions.0)?;
+        return Ok(Arc::new(filter));
     };
     let mut children: Vec<Arc<dyn ExecutionPlan>> = plan.children().into_iter().cloned().collect();
     let Some(input) = children.get_mut(child) else {
         return Ok(plan);
     };
     let name = input.schema().field(column).name().clone();
-    *input = place(Arc::clone(input), Column::new(&name, column), sets)?;
+    let below = (partitions.1, partitions.1);
+    *input = place(Arc::clone(input), Column::new(&name, column), sets, below)?;
     replace_children_if_necessary(plan, children)
 }
 
@@ -250,7 +249,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_partitioned_join_tests_its_probe_input() {
+    async fn partitioned_joins_test_their_probe_rows_before_they_are_partitioned() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = session(dir.path()).await;
         for threshold in ["", "_rows"] {
@@ -259,6 +258,8 @@ mod tests {
             );
             ctx.sql(&set).await.unwrap();
         }
+        // Below the probe side's repartition, a row's key is tested against every partition's
+        // keys, as it may go to any of them.
         let Run { plan, tested, rows } = run(
             &ctx,
             "select count(*) as n, sum(b.v) as total from small s join big b on s.k = b.k",
@@ -266,13 +267,27 @@ mod tests {
         )
         .await;
         assert!(plan.contains("HashJoinExec: mode=Partitioned"), "{plan}");
-        // Each partition's rows meet the keys of the same partition of the build side.
         assert!(
-            below(&plan, "JoinKeyFilterExec").contains("RepartitionExec: partitioning=Hash"),
+            below(&plan, "JoinKeyFilterExec").contains("big.parquet"),
             "{plan}"
         );
         assert_eq!(tested, Some((40, 0)), "{plan}");
         assert!(rows.contains("| 40 | 3800200 |"), "{rows}");
+        // Right below the join, the rows of a partition meet the keys of the same partition.
+        let Run { plan, tested, rows } = run(
+            &ctx,
+            "select count(*) as n, sum(g.c) as total from small s \
+             join (select k, count(*) as c from big group by k) g on s.k = g.k",
+            "JoinKeyFilterExec",
+        )
+        .await;
+        assert!(plan.contains("HashJoinExec: mode=Partitioned"), "{plan}");
+        assert!(
+            below(&plan, "JoinKeyFilterExec").contains("AggregateExec"),
+            "{plan}"
+        );
+        assert_eq!(tested, Some((2, 0)), "{plan}");
+        assert!(rows.contains("| 2 | 40    |"), "{rows}");
     }
 
     #[tokio::test]
