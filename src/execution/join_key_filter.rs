@@ -386,7 +386,7 @@ pub enum SetPartition {
     /// Probe partition `i` joins build partition `i`.
     Same,
     /// Each build partition holds the keys of one hash partition, and the filter's rows are
-    /// yet to be hash-partitioned: a row's key is tested against every partition's set.
+    /// yet to be dealt out to them: a row's key is tested against every partition's set.
     All,
 }
 
@@ -423,7 +423,12 @@ impl JoinKeyFilterExec {
 
 impl DisplayAs for JoinKeyFilterExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "JoinKeyFilterExec: key={}", self.key)
+        let sets = match self.set_partition {
+            SetPartition::Shared => "shared",
+            SetPartition::Same => "same partition",
+            SetPartition::All => "every partition",
+        };
+        write!(f, "JoinKeyFilterExec: key={}, keys={sets}", self.key)
     }
 }
 

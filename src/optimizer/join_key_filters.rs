@@ -5,14 +5,15 @@
 //! Q17 and Q18 keep fewer.
 //!
 //! The filter goes down the probe side as far as the key column goes unchanged: through
-//! projections, filters, repartitions and other joins (whichever side the column comes from),
-//! to right above the scan that reads it, or the scan's own filter. A row dropped there is
+//! projections, filters, repartitions, aggregates grouped by it (a group's row comes from the
+//! rows of its key) and other joins (whichever side the column comes from), to right above
+//! the scan that reads it, or the scan's own filter. A row dropped there is
 //! not repartitioned, copied or probed by the joins in between, and none of them could have
 //! kept it: the join above drops every row whose key is not in its build side, and a row of
 //! theirs carries the key of the input row it came from. A join whose build side is one
 //! partition (`CollectLeft`) has one key set for all its probe partitions. A partitioned join
-//! has one per partition: right below the join a probe partition is tested against its own,
-//! further down (below the repartition that deals the rows out) a row against every
+//! has one per partition: above the repartition that deals the probe rows out, a partition's
+//! rows are tested against the same partition's keys; below it, a row against every
 //! partition's, as it may go to any of them.
 //!
 //! Only joins that drop the probe rows without a match get a filter (inner, left, left semi,
@@ -30,6 +31,7 @@ use datafusion::datasource::source::DataSourceExec;
 use datafusion::error::Result;
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_plan::aggregates::AggregateExec;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::coop::CooperativeExec;
 use datafusion::physical_plan::execution_plan::replace_children_if_necessary;
@@ -102,10 +104,9 @@ fn with_key_filter(plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn Execu
     {
         return Ok(None);
     }
-    // Down the probe side, a partitioned join's rows are yet to be hash-partitioned.
-    let (at_join, below_join) = match join.partition_mode() {
-        PartitionMode::CollectLeft => (SetPartition::Shared, SetPartition::Shared),
-        PartitionMode::Partitioned => (SetPartition::Same, SetPartition::All),
+    let set_partition = match join.partition_mode() {
+        PartitionMode::CollectLeft => SetPartition::Shared,
+        PartitionMode::Partitioned => SetPartition::Same,
         PartitionMode::Auto => return Ok(None),
     };
     let (left_schema, right_schema) = (join.left().schema(), join.right().schema());
@@ -127,35 +128,49 @@ fn with_key_filter(plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn Execu
         build_key,
         Arc::clone(&sets),
     ));
-    let probe = place(
-        Arc::clone(join.right()),
-        probe_key,
-        &sets,
-        (at_join, below_join),
-    )?;
+    let probe = place(Arc::clone(join.right()), probe_key, &sets, set_partition)?;
     replace_children_if_necessary(Arc::clone(plan), vec![build, probe]).map(Some)
 }
 
 /// `plan` with a filter on `key` placed as far down as the column goes unchanged, testing
-/// the sets of its `partitions`: the first where it is `plan` itself, the second below.
+/// the sets `partitions` says.
 fn place(
     plan: Arc<dyn ExecutionPlan>,
     key: Column,
     sets: &Arc<JoinKeySets>,
-    partitions: (SetPartition, SetPartition),
+    partitions: SetPartition,
 ) -> Result<Arc<dyn ExecutionPlan>> {
     let Some((child, column)) = carried_from(plan.as_ref(), key.index()) else {
-        let filter = JoinKeyFilterExec::try_new(plan, key, Arc::clone(sets), partitions.0)?;
+        let filter = JoinKeyFilterExec::try_new(plan, key, Arc::clone(sets), partitions)?;
         return Ok(Arc::new(filter));
+    };
+    // Below a node that deals rows out anew, a row of a partitioned join's partition may come
+    // from any partition.
+    let partitions = match partitions {
+        SetPartition::Same if deals_rows_anew(plan.as_ref(), child) => SetPartition::All,
+        unchanged => unchanged,
     };
     let mut children: Vec<Arc<dyn ExecutionPlan>> = plan.children().into_iter().cloned().collect();
     let Some(input) = children.get_mut(child) else {
         return Ok(plan);
     };
     let name = input.schema().field(column).name().clone();
-    let below = (partitions.1, partitions.1);
-    *input = place(Arc::clone(input), Column::new(&name, column), sets, below)?;
+    *input = place(
+        Arc::clone(input),
+        Column::new(&name, column),
+        sets,
+        partitions,
+    )?;
     replace_children_if_necessary(plan, children)
+}
+
+/// Whether the partition a row of `plan`'s output is in may differ from the partition of its
+/// input `child` the row came from.
+fn deals_rows_anew(plan: &dyn ExecutionPlan, child: usize) -> bool {
+    let collects_build_side = plan
+        .downcast_ref::<HashJoinExec>()
+        .is_some_and(|join| child == 0 && *join.partition_mode() == PartitionMode::CollectLeft);
+    plan.is::<RepartitionExec>() || plan.is::<CoalescePartitionsExec>() || collects_build_side
 }
 
 /// The child of `plan`, and its column, that `plan`'s output column `column` is taken from
@@ -174,6 +189,15 @@ fn carried_from(plan: &dyn ExecutionPlan, column: usize) -> Option<(usize, usize
     }
     if let Some(adaptive) = plan.downcast_ref::<AdaptiveFilterExec>() {
         return filtered_column(adaptive.filter(), column);
+    }
+    // A group's row comes from the input rows of its key, and only from them.
+    if let Some(aggregate) = plan.downcast_ref::<AggregateExec>() {
+        let grouping = aggregate.group_expr();
+        if !grouping.is_single() || aggregate.limit_options().is_some() {
+            return None;
+        }
+        let (key, _) = grouping.expr().get(column)?;
+        return Some((0, key.downcast_ref::<Column>()?.index()));
     }
     if let Some(join) = plan.downcast_ref::<HashJoinExec>() {
         let column = match &join.projection {
@@ -249,7 +273,49 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn partitioned_joins_test_their_probe_rows_before_they_are_partitioned() {
+    async fn aggregates_grouped_by_the_key_are_tested_below() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = session(dir.path()).await;
+        let expected = [
+            "+---+----+",
+            "| k | n  |",
+            "+---+----+",
+            "| 3 | 20 |",
+            "| 7 | 20 |",
+            "+---+----+",
+        ]
+        .join("\n");
+        let Run { plan, tested, rows } = run(
+            &ctx,
+            "select s.k, g.n from small s \
+             join (select k, count(*) as n from big group by k) g on s.k = g.k order by s.k",
+            "JoinKeyFilterExec",
+        )
+        .await;
+        assert!(
+            below(&plan, "JoinKeyFilterExec").contains("big.parquet"),
+            "{plan}"
+        );
+        assert_eq!(tested, Some((40, 0)), "{plan}");
+        assert_eq!(rows, expected);
+        // With grouping sets, a row of the input counts in groups of other keys too.
+        let Run { plan, rows, .. } = run(
+            &ctx,
+            "select s.k, g.n from small s \
+             join (select k, count(*) as n from big group by rollup(k)) g on s.k = g.k \
+             order by s.k",
+            "JoinKeyFilterExec",
+        )
+        .await;
+        assert!(
+            below(&plan, "JoinKeyFilterExec").contains("AggregateExec"),
+            "{plan}"
+        );
+        assert_eq!(rows, expected);
+    }
+
+    #[tokio::test]
+    async fn partitioned_joins_test_each_row_against_the_keys_of_its_partition() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = session(dir.path()).await;
         for threshold in ["", "_rows"] {
@@ -267,27 +333,33 @@ mod tests {
         )
         .await;
         assert!(plan.contains("HashJoinExec: mode=Partitioned"), "{plan}");
+        assert!(plan.contains("keys=every partition"), "{plan}");
         assert!(
             below(&plan, "JoinKeyFilterExec").contains("big.parquet"),
             "{plan}"
         );
         assert_eq!(tested, Some((40, 0)), "{plan}");
         assert!(rows.contains("| 40 | 3800200 |"), "{rows}");
-        // Right below the join, the rows of a partition meet the keys of the same partition.
+        // Above the repartition, a partition's rows meet the keys of the same partition.
         let Run { plan, tested, rows } = run(
             &ctx,
-            "select count(*) as n, sum(g.c) as total from small s \
-             join (select k, count(*) as c from big group by k) g on s.k = g.k",
+            "select count(*) as n, sum(w.r) as total from small s join \
+             (select k, row_number() over (partition by k order by v) as r from big) w \
+             on s.k = w.k",
             "JoinKeyFilterExec",
         )
         .await;
-        assert!(plan.contains("HashJoinExec: mode=Partitioned"), "{plan}");
+        let filter = plan
+            .lines()
+            .find(|line| line.contains("JoinKeyFilterExec"))
+            .unwrap();
+        assert!(filter.contains("keys=same partition"), "{plan}");
         assert!(
-            below(&plan, "JoinKeyFilterExec").contains("AggregateExec"),
+            below(&plan, "JoinKeyFilterExec").contains("WindowAggExec"),
             "{plan}"
         );
-        assert_eq!(tested, Some((2, 0)), "{plan}");
-        assert!(rows.contains("| 2 | 40    |"), "{rows}");
+        assert_eq!(tested, Some((40, 0)), "{plan}");
+        assert!(rows.contains("| 40 | 420   |"), "{rows}");
     }
 
     #[tokio::test]
