@@ -80,9 +80,9 @@ pub enum KeySet {
 }
 
 impl KeySet {
-    /// The set of the non-NULL values of `keys`, all `Int64`; a bitmap when their range is at
-    /// most `limit` values wide.
-    fn of(keys: &[ArrayRef], limit: impl Fn(usize) -> u64) -> KeySet {
+    /// The set of the non-NULL values of `keys`, all `Int64`: a bitmap when their range is at
+    /// most [`bitmap_limit`] values wide and `reserve` grants its bytes, else the range.
+    fn of(keys: &[ArrayRef], reserve: impl FnOnce(usize) -> bool) -> KeySet {
         let values = || {
             keys.iter()
                 .flat_map(|array| array.as_primitive::<Int64Type>().iter().flatten())
@@ -95,10 +95,13 @@ impl KeySet {
         }
         // The width of the range, less one: it fits a u64 whatever the bounds.
         let span = max.abs_diff(min);
-        if span >= limit(count) {
+        if span >= bitmap_limit(count) {
             return KeySet::Range { min, max };
         }
         let width = span as usize + 1;
+        if !reserve(width.div_ceil(8)) {
+            return KeySet::Range { min, max };
+        }
         let mut bits = BooleanBufferBuilder::new(width);
         bits.append_n(width, false);
         for value in values() {
@@ -167,7 +170,14 @@ impl KeySet {
 /// collects them and the filters that test them.
 #[derive(Debug)]
 pub struct JoinKeySets {
-    sets: Vec<Mutex<Option<Arc<KeySet>>>>,
+    sets: Vec<Mutex<Option<PublishedSet>>>,
+}
+
+/// A published key set, and the memory pool's grant for its bitmap, held as long as the set.
+#[derive(Debug)]
+struct PublishedSet {
+    set: Arc<KeySet>,
+    _reservation: MemoryReservation,
 }
 
 impl JoinKeySets {
@@ -186,15 +196,20 @@ impl JoinKeySets {
         };
         slots
             .iter()
-            .map(|slot| slot.lock().map(|set| set.clone()).unwrap_or(None))
+            .map(|slot| {
+                let published = slot.lock().ok()?;
+                published
+                    .as_ref()
+                    .map(|published| Arc::clone(&published.set))
+            })
             .collect()
     }
 
-    fn put(&self, partition: usize, set: Option<Arc<KeySet>>) {
+    fn put(&self, partition: usize, published: Option<PublishedSet>) {
         if let Some(slot) = self.sets.get(partition)
             && let Ok(mut slot) = slot.lock()
         {
-            *slot = set;
+            *slot = published;
         }
     }
 }
@@ -336,19 +351,17 @@ impl CollectingStream {
             return;
         };
         let _timer = self.baseline.elapsed_compute().timer();
-        let set = KeySet::of(&keys, |count| {
-            let wanted = bitmap_limit(count);
-            // A bitmap the memory pool cannot hold is not built: the bounds still filter.
-            if self.reservation.try_grow((wanted / 8) as usize).is_ok() {
-                wanted
-            } else {
-                0
-            }
-        });
+        // A bitmap the memory pool cannot hold is not built: the bounds still filter.
+        let set = KeySet::of(&keys, |bytes| self.reservation.try_grow(bytes).is_ok());
         drop(keys);
         self.bitmap_bytes.set(set.size());
-        self.reservation.free();
-        self.sets.put(self.partition, Some(Arc::new(set)));
+        // The keys are gone; the bitmap stays, as long as the plan.
+        self.reservation.resize(set.size());
+        let published = PublishedSet {
+            set: Arc::new(set),
+            _reservation: self.reservation.take(),
+        };
+        self.sets.put(self.partition, Some(published));
     }
 }
 
@@ -558,9 +571,9 @@ mod tests {
 
     use super::{KeySet, bitmap_limit};
 
-    fn set_of(values: &[Option<i64>], limit: u64) -> KeySet {
+    fn set_of(values: &[Option<i64>]) -> KeySet {
         let keys: ArrayRef = Arc::new(Int64Array::from(values.to_vec()));
-        KeySet::of(&[keys], |_| limit)
+        KeySet::of(&[keys], |_| true)
     }
 
     fn found(set: &KeySet, keys: &dyn Array) -> Vec<bool> {
@@ -573,7 +586,7 @@ mod tests {
 
     #[test]
     fn a_bitmap_holds_exactly_the_build_keys() {
-        let set = set_of(&[Some(10), Some(12), None, Some(12), Some(15)], 1 << 20);
+        let set = set_of(&[Some(10), Some(12), None, Some(12), Some(15)]);
         assert!(matches!(set, KeySet::Bitmap { min: 10, .. }), "{set:?}");
         let probe = Int64Array::from(vec![
             Some(9),
@@ -599,34 +612,38 @@ mod tests {
 
     #[test]
     fn a_range_too_wide_keeps_only_its_bounds() {
-        let set = set_of(&[Some(-5), Some(1_000_000)], 1000);
+        let set = set_of(&[Some(-5), Some(100_000_000)]);
         assert!(
             matches!(
                 set,
                 KeySet::Range {
                     min: -5,
-                    max: 1_000_000
+                    max: 100_000_000
                 }
             ),
             "{set:?}"
         );
-        let probe = Int64Array::from(vec![-6, -5, 7, 1_000_000, 1_000_001]);
+        let probe = Int64Array::from(vec![-6, -5, 7, 100_000_000, 100_000_001]);
         assert_eq!(found(&set, &probe), [false, true, true, true, false]);
         // The extreme values do not overflow the width.
-        let set = set_of(&[Some(i64::MIN), Some(i64::MAX)], u64::MAX);
+        let set = set_of(&[Some(i64::MIN), Some(i64::MAX)]);
         assert!(matches!(set, KeySet::Range { .. }), "{set:?}");
+        // Nor is a bitmap built that the memory pool refuses.
+        let keys: ArrayRef = Arc::new(Int64Array::from(vec![1, 5]));
+        let set = KeySet::of(&[keys], |_| false);
+        assert!(matches!(set, KeySet::Range { min: 1, max: 5 }), "{set:?}");
     }
 
     #[test]
     fn no_keys_admit_no_rows() {
-        let set = set_of(&[None, None], 1 << 20);
+        let set = set_of(&[None, None]);
         assert!(matches!(set, KeySet::Empty), "{set:?}");
         assert_eq!(found(&set, &Int64Array::from(vec![1, 2])), [false, false]);
     }
 
     #[test]
     fn other_types_are_not_tested() {
-        let set = set_of(&[Some(1)], 1 << 20);
+        let set = set_of(&[Some(1)]);
         let strings = datafusion::arrow::array::StringArray::from(vec!["1"]);
         assert!(set.contains(&strings).is_none());
     }

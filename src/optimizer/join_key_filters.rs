@@ -113,7 +113,7 @@ fn with_key_filter(plan: &Arc<dyn ExecutionPlan>) -> Result<Option<Arc<dyn Execu
     let key = join.on().iter().find_map(|(build, probe)| {
         let probe = probe.downcast_ref::<Column>()?;
         let build_type = build.data_type(&left_schema).ok()?;
-        let probe_type = right_schema.field(probe.index()).data_type();
+        let probe_type = right_schema.fields().get(probe.index())?.data_type();
         (is_key_type(&build_type) && build_type == *probe_type)
             .then(|| (Arc::clone(build), probe.clone()))
     });
@@ -154,7 +154,14 @@ fn place(
     let Some(input) = children.get_mut(child) else {
         return Ok(plan);
     };
-    let name = input.schema().field(column).name().clone();
+    let Some(name) = input
+        .schema()
+        .fields()
+        .get(column)
+        .map(|f| f.name().clone())
+    else {
+        return Ok(plan);
+    };
     *input = place(
         Arc::clone(input),
         Column::new(&name, column),
