@@ -166,6 +166,22 @@ impl KeySet {
     }
 }
 
+/// Which rows of `keys` hold a key of any of `sets`; `None` when there are no sets (none
+/// published yet) or the keys are not of a key type.
+pub(super) fn contained_in(sets: &[Arc<KeySet>], keys: &dyn Array) -> Result<Option<BooleanArray>> {
+    let Some((first, others)) = sets.split_first() else {
+        return Ok(None);
+    };
+    let mut found = first.contains(keys);
+    for set in others {
+        found = match (found, set.contains(keys)) {
+            (Some(found), Some(more)) => Some(or(&found, &more)?),
+            _ => None,
+        };
+    }
+    Ok(found)
+}
+
 /// The key sets of one join, one per partition of its build side, shared by the operator that
 /// collects them and the filters that test them.
 #[derive(Debug)]
@@ -189,7 +205,7 @@ impl JoinKeySets {
 
     /// The sets a probe partition tests against, once they are complete: build partition
     /// `partition`'s, or with `None`, every partition's.
-    fn get(&self, partition: Option<usize>) -> Option<Vec<Arc<KeySet>>> {
+    pub(super) fn get(&self, partition: Option<usize>) -> Option<Vec<Arc<KeySet>>> {
         let slots = match partition {
             Some(partition) => self.sets.get(partition..=partition)?,
             None => &self.sets[..],
@@ -538,20 +554,11 @@ impl RowFilter for KeyRows {
         if self.tested_sets.is_empty() {
             self.tested_sets = self.sets.get(self.set_partition).unwrap_or_default();
         }
-        let found = match self.tested_sets.split_first() {
-            Some((first, others)) if self.sample.testing() => {
-                let _timer = self.elapsed.timer();
-                let keys = batch.column(self.key).as_ref();
-                let mut found = first.contains(keys);
-                for set in others {
-                    found = match (found, set.contains(keys)) {
-                        (Some(found), Some(more)) => Some(or(&found, &more)?),
-                        _ => None,
-                    };
-                }
-                found
-            }
-            _ => None,
+        let found = if self.sample.testing() {
+            let _timer = self.elapsed.timer();
+            contained_in(&self.tested_sets, batch.column(self.key).as_ref())?
+        } else {
+            None
         };
         let Some(found) = found else {
             self.untested.add(batch.num_rows());

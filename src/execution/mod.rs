@@ -16,6 +16,7 @@ pub(crate) mod filter_stream;
 pub mod format;
 pub mod insert;
 pub mod join_key_filter;
+pub mod join_key_test;
 mod leaf_exec;
 pub mod load;
 pub mod materialized_cte;
