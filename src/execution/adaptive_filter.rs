@@ -42,6 +42,7 @@ use datafusion::physical_plan::{
 };
 
 use super::filter_stream::{FilteredStream, RowFilter};
+use super::one_input::only_input;
 
 /// The share of tested rows still passing at or below which they are copied before the
 /// next conjunct runs.
@@ -179,11 +180,9 @@ impl ExecutionPlan for AdaptiveFilterExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let (Some(input), true) = (children.pop(), children.is_empty()) else {
-            return internal_err!("AdaptiveFilterExec takes one input");
-        };
+        let input = only_input(children, "AdaptiveFilterExec")?;
         let filter = Arc::new(
             FilterExecBuilder::from(&*self.filter)
                 .with_input(input)

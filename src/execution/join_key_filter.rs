@@ -31,8 +31,8 @@ use datafusion::arrow::datatypes::{
     DataType, Date32Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type,
     UInt32Type,
 };
+use datafusion::common::exec_err;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{exec_err, internal_err};
 use datafusion::error::Result;
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream, TaskContext};
@@ -46,6 +46,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Pla
 use futures::{Stream, StreamExt};
 
 use super::filter_stream::{FilteredStream, KeepSample, RowFilter};
+use super::one_input::only_input;
 
 /// The widest bitmap a build side of `keys` keys gets, in bits: 256 per key (about what the
 /// join's own hash table spends on a key), at least 8 Mi (1 MiB), at most 256 Mi (32 MiB).
@@ -291,16 +292,13 @@ impl ExecutionPlan for JoinKeyCollectExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match children.pop() {
-            Some(input) if children.is_empty() => Ok(Arc::new(JoinKeyCollectExec::new(
-                input,
-                Arc::clone(&self.key),
-                Arc::clone(&self.sets),
-            ))),
-            _ => internal_err!("JoinKeyCollectExec takes one input"),
-        }
+        Ok(Arc::new(JoinKeyCollectExec::new(
+            only_input(children, "JoinKeyCollectExec")?,
+            Arc::clone(&self.key),
+            Arc::clone(&self.sets),
+        )))
     }
 
     fn execute(
@@ -491,17 +489,14 @@ impl ExecutionPlan for JoinKeyFilterExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match children.pop() {
-            Some(input) if children.is_empty() => Ok(Arc::new(JoinKeyFilterExec::try_new(
-                input,
-                self.key.clone(),
-                Arc::clone(&self.sets),
-                self.set_partition,
-            )?)),
-            _ => internal_err!("JoinKeyFilterExec takes one input"),
-        }
+        Ok(Arc::new(JoinKeyFilterExec::try_new(
+            only_input(children, "JoinKeyFilterExec")?,
+            self.key.clone(),
+            Arc::clone(&self.sets),
+            self.set_partition,
+        )?))
     }
 
     fn execute(

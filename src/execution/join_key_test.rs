@@ -16,6 +16,7 @@ use datafusion::logical_expr::ColumnarValue;
 use datafusion::physical_expr::PhysicalExpr;
 
 use super::join_key_filter::{JoinKeySets, SetPartition, contained_in};
+use super::one_input::only_input;
 
 /// Whether a row's `key` is among the keys of a join's build side.
 #[derive(Debug)]
@@ -97,16 +98,13 @@ impl PhysicalExpr for JoinKeyTest {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn PhysicalExpr>>,
+        children: Vec<Arc<dyn PhysicalExpr>>,
     ) -> Result<Arc<dyn PhysicalExpr>> {
-        match children.pop() {
-            Some(key) if children.is_empty() => Ok(Arc::new(JoinKeyTest {
-                key,
-                sets: Arc::clone(&self.sets),
-                set_partition: self.set_partition,
-            })),
-            _ => internal_err!("a join key test takes one key"),
-        }
+        Ok(Arc::new(JoinKeyTest {
+            key: only_input(children, "join_keys")?,
+            sets: Arc::clone(&self.sets),
+            set_partition: self.set_partition,
+        }))
     }
 
     fn fmt_sql(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -22,6 +22,7 @@ pub mod load;
 pub mod materialized_cte;
 pub mod memory;
 pub mod multi_insert;
+pub mod one_input;
 mod orc_scan;
 pub mod partition_ddl;
 pub mod partition_pruning;

@@ -23,7 +23,7 @@ use datafusion::arrow::compute::kernels::partition::partition;
 use datafusion::arrow::compute::take;
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{Result, internal_datafusion_err, internal_err};
+use datafusion::common::{Result, internal_datafusion_err};
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::EmitTo;
 use datafusion::physical_expr::PhysicalExpr;
@@ -40,6 +40,7 @@ use datafusion::physical_plan::{
 use futures::{StreamExt, stream};
 
 use super::leaf_exec::leaf_exec_methods;
+use super::one_input::only_input;
 
 /// A batch is folded by runs when it has at most this share of runs per row.
 const MAX_RUNS_PER_ROW: f64 = 0.5;
@@ -126,16 +127,11 @@ impl ExecutionPlan for RunPartialAggregateExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match (children.pop(), children.is_empty()) {
-            (Some(input), true) => {
-                let aggregate =
-                    replace_children_if_necessary(Arc::clone(&self.aggregate), vec![input])?;
-                Ok(Arc::new(RunPartialAggregateExec::try_new(aggregate)?))
-            }
-            _ => internal_err!("RunPartialAggregateExec takes one input"),
-        }
+        let input = only_input(children, "RunPartialAggregateExec")?;
+        let aggregate = replace_children_if_necessary(Arc::clone(&self.aggregate), vec![input])?;
+        Ok(Arc::new(RunPartialAggregateExec::try_new(aggregate)?))
     }
 
     fn execute(

@@ -26,6 +26,7 @@ use datafusion::physical_plan::{
 };
 
 use super::filter_stream::{FilteredStream, KeepSample, RowFilter};
+use super::one_input::only_input;
 
 /// Its input's rows that pass `predicate`, a conjunction of the dynamic filters `filters`.
 #[derive(Debug)]
@@ -87,15 +88,13 @@ impl ExecutionPlan for SemijoinFilterExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match children.pop() {
-            Some(input) if children.is_empty() => Ok(Arc::new(SemijoinFilterExec::new(
-                input,
-                self.filters.clone(),
-            ))),
-            _ => datafusion::common::internal_err!("SemijoinFilterExec takes one input"),
-        }
+        let input = only_input(children, "SemijoinFilterExec")?;
+        Ok(Arc::new(SemijoinFilterExec::new(
+            input,
+            self.filters.clone(),
+        )))
     }
 
     fn execute(

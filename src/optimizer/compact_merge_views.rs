@@ -9,6 +9,7 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::execution::one_input::only_input;
 use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::config::ConfigOptions;
@@ -140,12 +141,10 @@ impl ExecutionPlan for CompactViewsExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match children.pop() {
-            Some(input) if children.is_empty() => Ok(Arc::new(CompactViewsExec::new(input))),
-            _ => datafusion::common::internal_err!("CompactViewsExec takes one input"),
-        }
+        let input = only_input(children, "CompactViewsExec")?;
+        Ok(Arc::new(CompactViewsExec::new(input)))
     }
 
     fn execute(

@@ -37,6 +37,7 @@ use datafusion::physical_plan::{DisplayAs, DisplayFormatType, ExecutionPlan, Pla
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 
 use super::join_order::cardinality::estimate;
+use crate::execution::one_input::only_input;
 
 /// The name of DataFusion's physical rule that picks hash-join sides and modes.
 pub const JOIN_SELECTION: &str = "join_selection";
@@ -126,18 +127,11 @@ impl UserDefinedLogicalNodeCore for EstimatedRows {
         write!(f, "EstimatedRows: rows={}", self.rows)
     }
 
-    fn with_exprs_and_inputs(
-        &self,
-        _exprs: Vec<Expr>,
-        mut inputs: Vec<LogicalPlan>,
-    ) -> Result<Self> {
-        match (inputs.pop(), inputs.is_empty()) {
-            (Some(input), true) => Ok(EstimatedRows {
-                input,
-                rows: self.rows,
-            }),
-            _ => internal_err!("EstimatedRows takes one input"),
-        }
+    fn with_exprs_and_inputs(&self, _exprs: Vec<Expr>, inputs: Vec<LogicalPlan>) -> Result<Self> {
+        Ok(EstimatedRows {
+            input: only_input(inputs, "EstimatedRows")?,
+            rows: self.rows,
+        })
     }
 
     fn necessary_children_exprs(&self, output_columns: &[usize]) -> Option<Vec<Vec<usize>>> {
@@ -236,12 +230,10 @@ impl ExecutionPlan for EstimatedRowsExec {
 
     fn with_new_children(
         self: Arc<Self>,
-        mut children: Vec<Arc<dyn ExecutionPlan>>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        match (children.pop(), children.is_empty()) {
-            (Some(input), true) => Ok(Arc::new(EstimatedRowsExec::new(input, self.rows))),
-            _ => internal_err!("EstimatedRowsExec takes one input"),
-        }
+        let input = only_input(children, "EstimatedRowsExec")?;
+        Ok(Arc::new(EstimatedRowsExec::new(input, self.rows)))
     }
 
     fn execute(
