@@ -14,6 +14,7 @@ mod file_splits;
 pub mod files;
 pub(crate) mod filter_stream;
 pub mod format;
+pub mod inline_reads;
 pub mod insert;
 pub mod join_key_filter;
 pub mod join_key_test;

@@ -186,6 +186,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
     }
     // With spill files in the system's temporary directory, building cannot fail.
     let runtime = memory::runtime(memory_limit).unwrap_or_default();
+    crate::execution::inline_reads::install(&runtime);
     let mut builder = SessionStateBuilder::new()
         .with_config(config)
         .with_runtime_env(runtime)
