@@ -10,8 +10,8 @@
 
 use std::fmt;
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -49,9 +49,13 @@ impl ObjectStore for InlineReads {
     async fn get_ranges(&self, location: &Path, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
         let path = self.files.path_to_filesystem(location)?;
         let file = File::open(&path).map_err(|error| read_error(&path, error))?;
+        let size = file
+            .metadata()
+            .map_err(|error| read_error(&path, error))?
+            .len();
         ranges
             .iter()
-            .map(|range| read_range(&file, &path, range))
+            .map(|range| read_range(&file, size, &path, range))
             .collect()
     }
 
@@ -108,28 +112,40 @@ impl ObjectStore for InlineReads {
     }
 }
 
-/// The bytes of `range`, all of them: a file shorter than the range is an error.
-fn read_range(file: &File, path: &std::path::Path, range: &Range<u64>) -> Result<Bytes> {
+/// The bytes of `range` of `file`, `size` bytes long, all of them: a range past the end is
+/// an error (checked before allocating, as the range may come from a corrupt footer). The
+/// buffer is filled by `read_to_end`, which reads into its spare capacity without zeroing it.
+fn read_range(file: &File, size: u64, path: &std::path::Path, range: &Range<u64>) -> Result<Bytes> {
+    if range.end > size {
+        return Err(past_the_end(path, size, range));
+    }
     let length = range.end.saturating_sub(range.start);
-    let mut buffer = vec![0u8; usize::try_from(length).unwrap_or(usize::MAX)];
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match file.read_at(&mut buffer[filled..], range.start + filled as u64) {
-            Ok(0) => {
-                return Err(generic(format!(
-                    "{} ends before byte {} of the range {}..{} asked for",
-                    path.display(),
-                    range.start + filled as u64,
-                    range.start,
-                    range.end
-                )));
-            }
-            Ok(read) => filled += read,
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(read_error(path, error)),
-        }
+    let mut reader = file;
+    reader
+        .seek(SeekFrom::Start(range.start))
+        .map_err(|error| read_error(path, error))?;
+    let mut buffer = Vec::with_capacity(usize::try_from(length).unwrap_or(0));
+    reader
+        .take(length)
+        .read_to_end(&mut buffer)
+        .map_err(|error| read_error(path, error))?;
+    if (buffer.len() as u64) < length {
+        return Err(past_the_end(path, range.start + buffer.len() as u64, range));
     }
     Ok(Bytes::from(buffer))
+}
+
+fn past_the_end(
+    path: &std::path::Path,
+    end: u64,
+    range: &Range<u64>,
+) -> datafusion::object_store::Error {
+    generic(format!(
+        "{} ends before byte {end} of the range {}..{} asked for",
+        path.display(),
+        range.start,
+        range.end
+    ))
 }
 
 fn read_error(path: &std::path::Path, error: std::io::Error) -> datafusion::object_store::Error {
@@ -189,7 +205,20 @@ mod tests {
     #[tokio::test]
     async fn a_range_past_the_end_is_an_error() {
         let (_dir, store, location) = store_with(b"0123456789");
-        let error = store.get_ranges(&location, &[0..2, 5..20]).await.unwrap_err();
+        let error = store
+            .get_ranges(&location, &[0..2, 5..20])
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("ends before byte 10"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_range_no_file_could_hold_is_an_error_not_an_allocation() {
+        let (_dir, store, location) = store_with(b"0123456789");
+        let error = store
+            .get_ranges(&location, &[0..1, 1..u64::MAX])
+            .await
+            .unwrap_err();
         assert!(error.to_string().contains("ends before byte 10"), "{error}");
     }
 
@@ -197,7 +226,10 @@ mod tests {
     async fn a_missing_file_is_not_found() {
         let (dir, store, location) = store_with(b"x");
         std::fs::remove_file(dir.path().join("data.bin")).unwrap();
-        let error = store.get_ranges(&location, &[0..1, 0..1]).await.unwrap_err();
+        let error = store
+            .get_ranges(&location, &[0..1, 0..1])
+            .await
+            .unwrap_err();
         assert!(
             matches!(error, datafusion::object_store::Error::NotFound { .. }),
             "{error}"
