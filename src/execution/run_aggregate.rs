@@ -14,7 +14,6 @@
 //! first batch that fails, and everything after it, goes to DataFusion's own partial
 //! aggregation, through [`HandoffExec`].
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +21,8 @@ use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, UInt64Array};
 use datafusion::arrow::compute::kernels::partition::partition;
 use datafusion::arrow::compute::take;
 use datafusion::arrow::row::{RowConverter, SortField};
+use datafusion::common::HashSet;
+use datafusion::common::hash_utils::{RandomState, create_hashes};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Result, internal_datafusion_err};
 use datafusion::execution::TaskContext;
@@ -141,7 +142,7 @@ impl ExecutionPlan for RunPartialAggregateExec {
     ) -> Result<SendableRecordBatchStream> {
         let aggregate = as_aggregate(&self.aggregate)?;
         let input = aggregate.input().execute(partition, Arc::clone(&context))?;
-        let folder = Box::new(RunFolder::new(aggregate)?);
+        let folder = Box::new(RunFolder::new(aggregate));
         let baseline = BaselineMetrics::new(&self.metrics, partition);
         let folded_rows = MetricBuilder::new(&self.metrics).counter("folded_rows", partition);
         let handover = Handover {
@@ -251,8 +252,9 @@ async fn next_batch(
     }
 }
 
-/// Whether arrow's row format holds the group keys of `aggregate`, so that runs' keys can be
-/// compared for repeats.
+/// Whether the group keys of `aggregate` are of types arrow's row format holds: plain values
+/// (not unions or the like), whose runs arrow's `partition` finds and whose repeats their
+/// hashes tell.
 pub fn folds_keys_of(aggregate: &AggregateExec) -> bool {
     key_fields(aggregate).is_ok_and(|fields| RowConverter::supports_fields(&fields))
 }
@@ -276,15 +278,13 @@ fn as_aggregate(plan: &Arc<dyn ExecutionPlan>) -> Result<&AggregateExec> {
 /// Folds a batch's runs of equal keys into partial aggregate rows.
 struct RunFolder {
     aggregate: AggregateExec,
-    keys: RowConverter,
 }
 
 impl RunFolder {
-    fn new(aggregate: &AggregateExec) -> Result<Self> {
-        Ok(RunFolder {
+    fn new(aggregate: &AggregateExec) -> Self {
+        RunFolder {
             aggregate: aggregate.clone(),
-            keys: RowConverter::new(key_fields(aggregate)?)?,
-        })
+        }
     }
 
     /// The batch's partial rows, one per run; `None` when its keys do not come in runs.
@@ -309,8 +309,14 @@ impl RunFolder {
             .iter()
             .map(|key| Ok(take(key.as_ref(), &starts, None)?))
             .collect::<Result<Vec<ArrayRef>>>()?;
-        let key_rows = self.keys.convert_columns(&run_keys)?;
-        let distinct: HashSet<_> = key_rows.iter().collect();
+        // Repeats are told by the keys' hashes: a collision only makes a batch look less
+        // ordered than it is, and what is folded is right either way (the final aggregation
+        // merges partial rows of one key).
+        let mut hashes = vec![0u64; runs.len()];
+        if create_hashes(&run_keys, &RandomState::default(), &mut hashes).is_err() {
+            return Ok(None);
+        }
+        let distinct: HashSet<u64> = hashes.iter().copied().collect();
         if (distinct.len() as f64) < runs.len() as f64 * MIN_DISTINCT_PER_RUN {
             return Ok(None);
         }
