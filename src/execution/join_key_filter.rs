@@ -464,11 +464,12 @@ impl ExecutionPlan for JoinKeyFilterExec {
         "JoinKeyFilterExec"
     }
 
+    /// The key column it tests, as `JoinKeyCollectExec` gives the key it collects.
     fn apply_expressions(
         &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
+        f(&(Arc::new(self.key.clone()) as Arc<dyn PhysicalExpr>))
     }
 
     fn properties(&self) -> &Arc<PlanProperties> {
