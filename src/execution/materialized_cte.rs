@@ -14,7 +14,6 @@ use async_trait::async_trait;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::Session as CatalogSession;
-use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::{Statistics, internal_datafusion_err, project_schema};
 use datafusion::datasource::{TableProvider, TableType};
 use datafusion::error::{DataFusionError, Result};
@@ -29,29 +28,16 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties, collect,
 };
-use futures::future::{BoxFuture, Shared};
-use futures::{FutureExt, StreamExt, TryStreamExt};
+use futures::{StreamExt, TryStreamExt};
 
 use super::leaf_exec::leaf_exec_methods;
+use super::run_once::RunOnce;
 
 /// A query's rows, and the memory they hold.
 struct Rows {
     batches: Vec<RecordBatch>,
     _reservation: MemoryReservation,
 }
-
-/// The outcome of the one run of the query: a failure is kept too, since a physical plan
-/// runs once (another partition retrying it would run its operators a second time).
-type Outcome = std::result::Result<Arc<Rows>, Arc<DataFusionError>>;
-
-/// The one run of the query, shared by every scan of it. The first scan to run starts it on
-/// a task of its own: a scan cancelled while the query runs (its query failed elsewhere, or
-/// was stopped) neither stops the run nor leaves it to another scan to start again, which
-/// would execute the same physical plan twice. The task stops once the statement's plans,
-/// which hold it, are dropped.
-type SharedRun = Shared<BoxFuture<'static, Outcome>>;
-/// Where the run is kept once started.
-type RunSlot = Arc<std::sync::Mutex<Option<SharedRun>>>;
 
 /// The table every reference to one WITH query scans.
 pub struct MaterializedCte {
@@ -61,7 +47,8 @@ pub struct MaterializedCte {
     statistics: Statistics,
     /// The query's physical plan, made by the first reference planned and shared by all.
     query: tokio::sync::OnceCell<Arc<dyn ExecutionPlan>>,
-    run: RunSlot,
+    /// The one run of the query, shared by every scan of it (`run_once` says how).
+    run: Arc<RunOnce<Rows>>,
 }
 
 impl fmt::Debug for MaterializedCte {
@@ -84,7 +71,7 @@ impl MaterializedCte {
             schema,
             statistics,
             query: tokio::sync::OnceCell::new(),
-            run: Arc::new(std::sync::Mutex::new(None)),
+            run: Arc::default(),
         }
     }
 }
@@ -150,7 +137,7 @@ impl TableProvider for MaterializedCte {
 pub struct MaterializedCteExec {
     name: String,
     query: Arc<dyn ExecutionPlan>,
-    run: RunSlot,
+    run: Arc<RunOnce<Rows>>,
     projection: Option<Vec<usize>>,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
@@ -176,30 +163,13 @@ impl ExecutionPlan for MaterializedCteExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let run = {
-            let mut run = self.run.lock().unwrap_or_else(|e| e.into_inner());
-            let started = run.get_or_insert_with(|| {
-                let (name, query) = (self.name.clone(), Arc::clone(&self.query));
-                // Spawned when first polled, inside the runtime that runs the query.
-                async move {
-                    let task = SpawnedTask::spawn(compute(name, query, context));
-                    match task.join().await {
-                        Ok(outcome) => outcome.map(Arc::new).map_err(Arc::new),
-                        Err(failed) => {
-                            Err(Arc::new(DataFusionError::ExecutionJoin(Box::new(failed))))
-                        }
-                    }
-                }
-                .boxed()
-                .shared()
-            });
-            started.clone()
-        };
+        let (name, query) = (self.name.clone(), Arc::clone(&self.query));
+        let run = self.run.get(move || compute(name, query, context));
         let projection = self.projection.clone();
         let partitions = self.properties.partitioning.partition_count();
         let baseline = BaselineMetrics::new(&self.metrics, partition);
         let batches = async move {
-            let rows = run.await.map_err(DataFusionError::Shared)?;
+            let rows = run.await?;
             let mine: Vec<Result<RecordBatch>> = rows
                 .batches
                 .iter()

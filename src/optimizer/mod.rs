@@ -62,6 +62,7 @@ pub mod join_order;
 mod join_sides;
 mod like_segments;
 mod materialized_ctes;
+mod not_in_filters;
 mod reduced_aggregates;
 mod run_aggregates;
 mod semijoin_reduction;
@@ -194,6 +195,7 @@ pub fn session_state(mut config: SessionConfig, settings: &Settings) -> SessionS
         .with_analyzer_rules(analyzer_rules)
         .with_optimizer_rules(rules)
         .with_physical_optimizer_rules(join_sides::physical_rules(PhysicalOptimizer::new().rules))
+        .with_physical_optimizer_rule(Arc::new(not_in_filters::NotInFilters))
         .with_physical_optimizer_rule(Arc::new(semijoin_reduction::SemijoinReduction))
         .with_physical_optimizer_rule(Arc::new(cooperative_joins::CooperativeJoins))
         .with_physical_optimizer_rule(Arc::new(adaptive_filters::AdaptiveFilters))
