@@ -19,12 +19,18 @@ keeps other scales).
 
     python3 sql/bench/tpch_peers.py --apiary target/release/apiary --scale 1
 
+`--cpu` adds a table of CPU time per run (user and system; Apiary's from a process running
+the query once less one running it --runs + 1 times, the peers' from this process) and of the
+cores each engine kept busy: where Apiary loses on wall time with less CPU time, its work was
+not spread over the threads.
+
 Needs `pip install tpchgen-cli duckdb datafusion pyarrow`; `--spark` adds a Spark SQL row
 (`pip install pyspark` and a Java runtime), which is slow.
 """
 
 import datetime
 import decimal
+import resource
 import statistics
 import subprocess
 import sys
@@ -93,13 +99,34 @@ def as_text(value) -> str:
 
 
 def timed(run, runs: int) -> tuple:
+    """The median time of `runs` runs after a warm-up, the answer, and the CPU time (user
+    and system, every thread of this process) per run."""
     answer = run()
     times = []
+    cpu = cpu_seconds(resource.RUSAGE_SELF)
     for _ in range(runs):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
-    return statistics.median(times), answer
+    return statistics.median(times), answer, (cpu_seconds(resource.RUSAGE_SELF) - cpu) / runs
+
+
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def apiary_cpu_per_run(apiary: Apiary, query: str, runs: int, database: str) -> tuple:
+    """Apiary's CPU time per run of `query`, and the mean wall time of the same runs: a
+    process running it `runs + 1` times less one running it once, so that start-up and the
+    warm-up run are left out."""
+    settings = [f"use {database}", "set hive.cbo.enable=true"]
+    spent, times = [], []
+    for count in (1, runs + 1):
+        before = cpu_seconds(resource.RUSAGE_CHILDREN)
+        _, times = apiary.run(settings + [query] * count)
+        spent.append(cpu_seconds(resource.RUSAGE_CHILDREN) - before)
+    return (spent[1] - spent[0]) / runs, statistics.mean(times[-runs:])
 
 
 DUCKDB_TYPES = {pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.string(): "VARCHAR", pa.date32(): "DATE"}
@@ -245,13 +272,17 @@ def run_layout(layout: str, apiary: Apiary, peers: list, queries: list, args) ->
         + "  note"
     )
     ratios = {name: [] for name in names}
+    # With --cpu: per query, each engine's (CPU seconds per run, median wall seconds).
+    cpu_rows = []
     for n in queries:
         query = strip_comments((QUERIES / f"q{n:02d}.sql").read_text()).rstrip(";")
         t_apiary, answer = apiary.measure(query, True, args.runs, DATABASES[layout])
-        times, notes = {}, []
+        times, cpu, notes = {}, {}, []
+        if args.cpu:
+            cpu["apiary"], apiary_wall = apiary_cpu_per_run(apiary, query, args.runs, DATABASES[layout])
         for peer in peers:
             try:
-                times[peer.name], theirs = peer.measure(query, args.runs)
+                times[peer.name], theirs, cpu[peer.name] = peer.measure(query, args.runs)
             except Exception as error:  # a peer that cannot run a query is reported, not fatal
                 times[peer.name] = float("nan")
                 notes.append(f"{peer.name} failed: {str(error).splitlines()[0][:60]}")
@@ -266,8 +297,46 @@ def run_layout(layout: str, apiary: Apiary, peers: list, queries: list, args) ->
             + f"  {'; '.join(notes)}",
             flush=True,
         )
+        if args.cpu:
+            cpu_rows.append((n, cpu, dict(times, apiary=apiary_wall)))
     print(
         f"{layout}: geomean of apiary's time over "
+        + ", ".join(f"{name}'s {geomean(r):.2f}" for name, r in ratios.items() if r),
+        flush=True,
+    )
+    if args.cpu:
+        print_cpu(layout, names, cpu_rows)
+
+
+def print_cpu(layout: str, names: list, rows: list) -> None:
+    """CPU time per run (user and system) against each peer's, and the cores each engine
+    kept busy (CPU time over wall time, Apiary's from the process its CPU time came from):
+    a query can lose on wall time with less CPU time when its work is not spread over the
+    threads."""
+    # Spark runs in a JVM of its own, out of this process's CPU time.
+    names = [name for name in names if name != "spark"]
+    engines = ["apiary"] + names
+    print(f"\n{layout}: CPU seconds per run, and cores kept busy (CPU time over wall time)")
+    print(
+        f"{'query':<6}"
+        + "".join(f"{name:>11}" for name in engines)
+        + "".join(f"{'/' + name:>12}" for name in names)
+        + "".join(f"{'busy:' + name[:6]:>13}" for name in engines)
+    )
+    ratios = {name: [] for name in names}
+    for n, cpu, wall in rows:
+        line = f"Q{n:<5}" + "".join(f"{cpu.get(name, float('nan')):>11.3f}" for name in engines)
+        for name in names:
+            ratio = cpu["apiary"] / cpu[name] if name in cpu else float("nan")
+            if name in cpu:
+                ratios[name].append(ratio)
+            line += f"{ratio:>12.2f}"
+        line += "".join(
+            f"{cpu[name] / wall[name] if name in cpu else float('nan'):>13.2f}" for name in engines
+        )
+        print(line, flush=True)
+    print(
+        f"{layout}: geomean of apiary's CPU time over "
         + ", ".join(f"{name}'s {geomean(r):.2f}" for name, r in ratios.items() if r),
         flush=True,
     )
@@ -278,6 +347,9 @@ def main() -> None:
     parser.add_argument("--layouts", default=",".join(LAYOUTS), help="some of: " + ", ".join(LAYOUTS))
     parser.add_argument("--queries", default="1-22", help="e.g. 5,7-9")
     parser.add_argument("--spark", action="store_true", help="add Spark SQL (slow)")
+    parser.add_argument(
+        "--cpu", action="store_true", help="also CPU time per run and cores kept busy (runs Apiary twice more per query)"
+    )
     args = parser.parse_args()
     layouts = [layout.strip() for layout in args.layouts.split(",")]
     for layout in layouts:
