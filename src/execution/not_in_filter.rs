@@ -134,9 +134,10 @@ impl NotInFilterExec {
         let subquery = Arc::clone(&self.subquery);
         let key = Arc::clone(&self.subquery_key);
         let context = Arc::clone(context);
-        let rows = MetricBuilder::new(&self.metrics).global_counter("subquery_rows");
-        self.run
-            .get(move || collect_keys(subquery, key, context, rows))
+        self.run.get(|| {
+            let rows = MetricBuilder::new(&self.metrics).global_counter("subquery_rows");
+            collect_keys(subquery, key, context, rows)
+        })
     }
 }
 
