@@ -41,7 +41,7 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
 };
 
-use super::filter_stream::{FilteredStream, RowFilter};
+use super::filter_stream::{FilteredStream, RowFilter, write_projection};
 use super::one_input::only_input;
 
 /// The share of tested rows still passing at or below which they are copied before the
@@ -126,15 +126,10 @@ impl AdaptiveFilterExec {
 impl DisplayAs for AdaptiveFilterExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "AdaptiveFilterExec: {}", self.filter.predicate())?;
-        if let Some(projection) = self.filter.projection() {
-            let input = self.filter.input().schema();
-            let columns: Vec<String> = projection
-                .iter()
-                .map(|&index| format!("{}@{index}", input.field(index).name()))
-                .collect();
-            write!(f, ", projection=[{}]", columns.join(", "))?;
+        match self.filter.projection() {
+            Some(projection) => write_projection(f, &self.filter.input().schema(), projection),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 

@@ -4,12 +4,13 @@
 //! on. A batch of half the target size or more goes on as it is, uncopied. [`KeepSample`] is
 //! how the join filters learn that they keep most rows and stop testing.
 
+use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::BatchCoalescer;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::error::Result;
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream};
 use datafusion::physical_plan::metrics::BaselineMetrics;
@@ -41,6 +42,20 @@ impl KeepSample {
         self.sampled += rows;
         self.kept += kept;
     }
+}
+
+/// `, projection=[name@index, ...]`: the input columns a filter operator passes on, as
+/// DataFusion's `FilterExec` shows them in `EXPLAIN`.
+pub fn write_projection(
+    f: &mut fmt::Formatter,
+    input: &Schema,
+    projection: &[usize],
+) -> fmt::Result {
+    let columns: Vec<String> = projection
+        .iter()
+        .map(|&index| format!("{}@{index}", input.field(index).name()))
+        .collect();
+    write!(f, ", projection=[{}]", columns.join(", "))
 }
 
 /// What an operator keeps of each batch.

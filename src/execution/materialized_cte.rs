@@ -163,8 +163,9 @@ impl ExecutionPlan for MaterializedCteExec {
         partition: usize,
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
-        let (name, query) = (self.name.clone(), Arc::clone(&self.query));
-        let run = self.run.get(move || compute(name, query, context));
+        let run = self
+            .run
+            .get(|| compute(self.name.clone(), Arc::clone(&self.query), context));
         let projection = self.projection.clone();
         let partitions = self.properties.partitioning.partition_count();
         let baseline = BaselineMetrics::new(&self.metrics, partition);

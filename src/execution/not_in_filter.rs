@@ -36,12 +36,12 @@ use datafusion::physical_plan::statistics::{ChildStats, StatisticsArgs};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
-    SendableRecordBatchStream, execute_stream,
+    SendableRecordBatchStream, apply_expression_roots, execute_stream,
 };
 use futures::future::BoxFuture;
 use futures::{StreamExt, TryStreamExt};
 
-use super::filter_stream::{FilteredStream, RowFilter};
+use super::filter_stream::{FilteredStream, RowFilter, write_projection};
 use super::run_once::RunOnce;
 
 /// What the subquery returned, as far as `NOT IN` cares.
@@ -192,15 +192,10 @@ impl DisplayAs for NotInFilterExec {
             "NotInFilterExec: {} NOT IN ({})",
             self.key, self.subquery_key
         )?;
-        if let Some(projection) = &self.join.projection {
-            let input = self.input.schema();
-            let columns: Vec<String> = projection
-                .iter()
-                .map(|&index| format!("{}@{index}", input.field(index).name()))
-                .collect();
-            write!(f, ", projection=[{}]", columns.join(", "))?;
+        match &self.join.projection {
+            Some(projection) => write_projection(f, &self.input.schema(), projection),
+            None => Ok(()),
         }
-        Ok(())
     }
 }
 
@@ -221,10 +216,7 @@ impl ExecutionPlan for NotInFilterExec {
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        match f(&self.key)? {
-            TreeNodeRecursion::Stop => Ok(TreeNodeRecursion::Stop),
-            _ => f(&self.subquery_key),
-        }
+        apply_expression_roots([&self.key, &self.subquery_key], f)
     }
 
     fn maintains_input_order(&self) -> Vec<bool> {
@@ -280,6 +272,10 @@ impl ExecutionPlan for NotInFilterExec {
         let output_schema = Arc::clone(&schema);
         let filtered = async move {
             let keys = run.await?;
+            if let SubqueryKeys::WithNull = *keys {
+                // No row can pass: the outer rows are not read at all.
+                return Ok(futures::stream::empty().boxed());
+            }
             let rows = NotInRows {
                 keys,
                 elapsed,
@@ -287,13 +283,9 @@ impl ExecutionPlan for NotInFilterExec {
                 projection,
                 schema: Arc::clone(&output_schema),
             };
-            Ok::<_, DataFusionError>(FilteredStream::new(
-                input,
-                rows,
-                output_schema,
-                batch_size,
-                baseline,
-            ))
+            Ok::<_, DataFusionError>(
+                FilteredStream::new(input, rows, output_schema, batch_size, baseline).boxed(),
+            )
         };
         let stream = futures::stream::once(filtered).try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
@@ -334,6 +326,7 @@ impl RowFilter for NotInRows {
         let _timer = elapsed.timer();
         match &*self.keys {
             SubqueryKeys::Empty => Ok(kept.push_batch(self.output(&batch)?)?),
+            // Keeps nothing; `execute` does not even read the outer rows then.
             SubqueryKeys::WithNull => Ok(()),
             SubqueryKeys::Set {
                 converter, keys, ..
