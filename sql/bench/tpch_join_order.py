@@ -96,12 +96,17 @@ class Apiary:
         return sum(times)
 
     def measure(self, query: str, cbo: bool, runs: int, database: str = "tpch") -> tuple:
+        times, answer = self.measure_runs(query, cbo, runs, database)
+        return statistics.median(times), answer
+
+    def measure_runs(self, query: str, cbo: bool, runs: int, database: str = "tpch") -> tuple:
+        """The times of `runs` runs of `query` after a warm-up, in one process, and its answer."""
         settings = [f"use {database}", f"set hive.cbo.enable={'true' if cbo else 'false'}"]
         stdout, times = self.run(settings + [query] * (runs + 1))
         # The answer of one run: the output lines divided by the number of runs.
         lines = stdout.strip().splitlines()
         answer = [tuple(line.split("\t")) for line in lines[: len(lines) // (runs + 1)]]
-        return statistics.median(times[-runs:]), answer
+        return times[-runs:], answer
 
 
 def strip_comments(sql: str) -> str:

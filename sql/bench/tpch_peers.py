@@ -19,8 +19,9 @@ keeps other scales).
 
     python3 sql/bench/tpch_peers.py --apiary target/release/apiary --scale 1
 
-`--cpu` adds a table of CPU time per run (user and system; Apiary's from a process running
-the query once less one running it --runs + 1 times, the peers' from this process) and of the
+`--cpu` adds a table of CPU time per run (user and system; Apiary's from the measured process,
+which runs the query --runs + 1 times, less a process running it once; the peers' from this
+process) and of the
 cores each engine kept busy: where Apiary loses on wall time with less CPU time, its work was
 not spread over the threads.
 
@@ -116,17 +117,12 @@ def cpu_seconds(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def apiary_cpu_per_run(apiary: Apiary, query: str, runs: int, database: str) -> tuple:
-    """Apiary's CPU time per run of `query`, and the mean wall time of the same runs: a
-    process running it `runs + 1` times less one running it once, so that start-up and the
-    warm-up run are left out."""
-    settings = [f"use {database}", "set hive.cbo.enable=true"]
-    spent, times = [], []
-    for count in (1, runs + 1):
-        before = cpu_seconds(resource.RUSAGE_CHILDREN)
-        _, times = apiary.run(settings + [query] * count)
-        spent.append(cpu_seconds(resource.RUSAGE_CHILDREN) - before)
-    return (spent[1] - spent[0]) / runs, statistics.mean(times[-runs:])
+def apiary_cpu_of_one_run(apiary: Apiary, query: str, database: str) -> float:
+    """The CPU time of a process running `query` once, as `Apiary.measure` runs it: what
+    start-up and the warm-up run cost, to take from a measured process's CPU time."""
+    before = cpu_seconds(resource.RUSAGE_CHILDREN)
+    apiary.run([f"use {database}", "set hive.cbo.enable=true", query])
+    return cpu_seconds(resource.RUSAGE_CHILDREN) - before
 
 
 DUCKDB_TYPES = {pa.int64(): "BIGINT", pa.int32(): "INTEGER", pa.string(): "VARCHAR", pa.date32(): "DATE"}
@@ -272,14 +268,18 @@ def run_layout(layout: str, apiary: Apiary, peers: list, queries: list, args) ->
         + "  note"
     )
     ratios = {name: [] for name in names}
-    # With --cpu: per query, each engine's (CPU seconds per run, median wall seconds).
+    # With --cpu: per query, each engine's CPU seconds per run and wall seconds.
     cpu_rows = []
     for n in queries:
         query = strip_comments((QUERIES / f"q{n:02d}.sql").read_text()).rstrip(";")
-        t_apiary, answer = apiary.measure(query, True, args.runs, DATABASES[layout])
+        before = cpu_seconds(resource.RUSAGE_CHILDREN)
+        apiary_times, answer = apiary.measure_runs(query, True, args.runs, DATABASES[layout])
+        t_apiary = statistics.median(apiary_times)
+        measured_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - before
         times, cpu, notes = {}, {}, []
         if args.cpu:
-            cpu["apiary"], apiary_wall = apiary_cpu_per_run(apiary, query, args.runs, DATABASES[layout])
+            once = apiary_cpu_of_one_run(apiary, query, DATABASES[layout])
+            cpu["apiary"] = (measured_cpu - once) / args.runs
         for peer in peers:
             try:
                 times[peer.name], theirs, cpu[peer.name] = peer.measure(query, args.runs)
@@ -298,7 +298,8 @@ def run_layout(layout: str, apiary: Apiary, peers: list, queries: list, args) ->
             flush=True,
         )
         if args.cpu:
-            cpu_rows.append((n, cpu, dict(times, apiary=apiary_wall)))
+            # Apiary's CPU time is a mean over its runs; so is the wall time it is set against.
+            cpu_rows.append((n, cpu, dict(times, apiary=statistics.mean(apiary_times))))
     print(
         f"{layout}: geomean of apiary's time over "
         + ", ".join(f"{name}'s {geomean(r):.2f}" for name, r in ratios.items() if r),
@@ -310,7 +311,8 @@ def run_layout(layout: str, apiary: Apiary, peers: list, queries: list, args) ->
 
 def print_cpu(layout: str, names: list, rows: list) -> None:
     """CPU time per run (user and system) against each peer's, and the cores each engine
-    kept busy (CPU time over wall time, Apiary's from the process its CPU time came from):
+    kept busy (CPU time over wall time, Apiary's both from the same runs; its CPU time is a
+    difference of two processes', so its cores can read a little above the thread count):
     a query can lose on wall time with less CPU time when its work is not spread over the
     threads."""
     # Spark runs in a JVM of its own, out of this process's CPU time.
