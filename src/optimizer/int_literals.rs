@@ -13,6 +13,8 @@ use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, Subquery};
 use datafusion::optimizer::AnalyzerRule;
 
+use super::{inputs_schema, rewrite_plan_nodes};
+
 #[derive(Debug, Default)]
 pub struct IntLiterals;
 
@@ -22,7 +24,7 @@ impl AnalyzerRule for IntLiterals {
     }
 
     fn analyze(&self, plan: LogicalPlan, _config: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(|node| {
+        rewrite_plan_nodes(plan, &|node| {
             if matches!(node, LogicalPlan::Limit(_)) {
                 return Ok(Transformed::no(node));
             }
@@ -36,12 +38,9 @@ impl AnalyzerRule for IntLiterals {
                     .build()
                     .map(Transformed::yes);
             }
+            let outer_schema = inputs_schema(&node);
             // A rewritten expression keeps its name, which the nodes above refer to it by.
             let names = NamePreserver::new(&node);
-            let mut outer_schema = DFSchema::empty();
-            for input in node.inputs() {
-                outer_schema.merge(input.schema());
-            }
             node.map_expressions(|expr| {
                 let name = names.save(&expr);
                 expr.transform_up(|e| match e {
@@ -63,10 +62,8 @@ impl AnalyzerRule for IntLiterals {
                     other => Ok(Transformed::no(other)),
                 })
                 .map(|t| t.update_data(|e| name.restore(e)))
-            })?
-            .map_data(|node| node.recompute_schema())
+            })
         })
-        .map(|t| t.data)
     }
 }
 

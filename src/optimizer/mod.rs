@@ -231,21 +231,58 @@ fn rewrite_plan_expressions(
     plan: LogicalPlan,
     rewrite: impl Fn(Expr, &DFSchema) -> DFResult<Transformed<Expr>>,
 ) -> DFResult<LogicalPlan> {
-    plan.transform_up_with_subqueries(|node| {
-        let mut schema = DFSchema::empty();
-        for input in node.inputs() {
-            schema.merge(input.schema());
-        }
+    rewrite_plan_nodes(plan, &|node| {
+        let schema = inputs_schema(&node);
         // A rewritten expression keeps its name, which the nodes above refer to it by.
         let names = NamePreserver::new(&node);
         node.map_expressions(|expr| {
             let name = names.save(&expr);
             expr.transform_up(|e| rewrite(e, &schema))
                 .map(|t| t.update_data(|e| name.restore(e)))
-        })?
-        .map_data(|node| node.recompute_schema())
+        })
     })
-    .map(|t| t.data)
+}
+
+/// Rewrites every node of `plan` (subqueries included) bottom-up with `rewrite`, then
+/// rebuilds the schema of each node whose expressions, inputs or subqueries changed, and of
+/// no other: rebuilding every node's schema was most of these rules' planning time.
+fn rewrite_plan_nodes(
+    plan: LogicalPlan,
+    rewrite: &dyn Fn(LogicalPlan) -> DFResult<Transformed<LogicalPlan>>,
+) -> DFResult<LogicalPlan> {
+    rewrite_node(plan, rewrite).map(|t| t.data)
+}
+
+#[recursive::recursive]
+fn rewrite_node(
+    node: LogicalPlan,
+    rewrite: &dyn Fn(LogicalPlan) -> DFResult<Transformed<LogicalPlan>>,
+) -> DFResult<Transformed<LogicalPlan>> {
+    let below = node
+        .map_subqueries(|subquery| rewrite_node(subquery, rewrite))?
+        .transform_sibling(|node| node.map_children(|child| rewrite_node(child, rewrite)))?;
+    let inputs_changed = below.transformed;
+    let rewritten = rewrite(below.data)?;
+    if inputs_changed || rewritten.transformed {
+        Ok(Transformed::yes(rewritten.data.recompute_schema()?))
+    } else {
+        Ok(rewritten)
+    }
+}
+
+/// The schema of a node's inputs together: the one input's as it is, several merged.
+fn inputs_schema(node: &LogicalPlan) -> Arc<DFSchema> {
+    match node.inputs().as_slice() {
+        [] => Arc::new(DFSchema::empty()),
+        [input] => Arc::clone(input.schema()),
+        inputs => {
+            let mut merged = DFSchema::empty();
+            for input in inputs {
+                merged.merge(input.schema());
+            }
+            Arc::new(merged)
+        }
+    }
 }
 
 /// Runs `sql` in a session with Apiary's rules and returns the result as a text table.
@@ -310,6 +347,38 @@ mod tests {
             line_of(&off, "Filter") < line_of(&off, "Inner Join"),
             "{off}"
         );
+    }
+
+    /// `SELECT x FROM (SELECT 1 AS x)`, the literal a BIGINT.
+    fn projection_of_a_literal() -> LogicalPlan {
+        use datafusion::logical_expr::{LogicalPlanBuilder, col, lit};
+        LogicalPlanBuilder::empty(true)
+            .project(vec![lit(1i64).alias("x")])
+            .and_then(|b| b.project(vec![col("x")]))
+            .and_then(|b| b.build())
+            .expect("plan")
+    }
+
+    #[test]
+    fn a_rewrite_that_changes_nothing_keeps_the_plan() {
+        let plan = projection_of_a_literal();
+        let kept = rewrite_node(plan.clone(), &|node| Ok(Transformed::no(node))).unwrap();
+        assert!(!kept.transformed);
+        assert_eq!(kept.data, plan);
+    }
+
+    #[test]
+    fn a_changed_expression_retypes_the_nodes_above_it() {
+        let to_int = |expr: Expr, _: &DFSchema| match expr {
+            Expr::Literal(ScalarValue::Int64(Some(v)), metadata) => Ok(Transformed::yes(
+                Expr::Literal(ScalarValue::Int32(Some(v as i32)), metadata),
+            )),
+            other => Ok(Transformed::no(other)),
+        };
+        let plan = rewrite_plan_expressions(projection_of_a_literal(), to_int).unwrap();
+        // The outer projection's own expression did not change; its input's type did.
+        assert_eq!(plan.schema().field(0).data_type(), &DataType::Int32);
+        assert_eq!(plan.schema().field(0).name(), "x");
     }
 
     #[test]
