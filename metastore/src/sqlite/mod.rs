@@ -17,6 +17,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use crate::{
@@ -48,6 +49,11 @@ impl SqliteMetastore {
         connection.busy_timeout(Duration::from_secs(30))?;
         // Every statement the metastore runs is prepared once per connection.
         connection.set_prepared_statement_cache_capacity(PREPARED_STATEMENTS);
+        // Without the query planner stability guarantee, SQLite prepares a cached statement
+        // again whenever a bound value might change its plan: every lookup of another table
+        // re-prepared three statements. The metastore's statements are index lookups, whose
+        // plan no value changes.
+        connection.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         connection.pragma_update(None, "journal_mode", "WAL")?;
         connection.pragma_update(None, "synchronous", "NORMAL")?;
         connection.pragma_update(None, "foreign_keys", "ON")?;

@@ -88,13 +88,12 @@ pub(super) fn load_columns(tx: &Transaction<'_>, sql: &str, id: i64) -> Result<V
     Ok(columns)
 }
 
+/// Selects the partition keys of one table, in order.
+pub(super) const PARTITION_KEYS_SQL: &str = "SELECT PKEY_NAME, PKEY_TYPE, PKEY_COMMENT FROM PARTITION_KEYS WHERE TBL_ID = ?1 ORDER BY INTEGER_IDX";
+
 /// The partition keys of table `tbl_id`, in order.
 pub(super) fn load_partition_keys(tx: &Transaction<'_>, tbl_id: i64) -> Result<Vec<Column>> {
-    load_columns(
-        tx,
-        "SELECT PKEY_NAME, PKEY_TYPE, PKEY_COMMENT FROM PARTITION_KEYS WHERE TBL_ID = ?1 ORDER BY INTEGER_IDX",
-        tbl_id,
-    )
+    load_columns(tx, PARTITION_KEYS_SQL, tbl_id)
 }
 
 pub(super) fn delete_storage(tx: &Transaction<'_>, sd_id: i64) -> Result<()> {

@@ -395,6 +395,30 @@ fn key_filters_are_answered_from_an_index() {
     }
 }
 
+#[test]
+fn looking_up_other_tables_reuses_prepared_statements() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    for name in ["t1", "t2"] {
+        store.create_table(&table("default", name)).unwrap();
+    }
+    for _ in 0..3 {
+        for name in ["t1", "t2"] {
+            assert!(store.get_table("default", name).unwrap().is_some());
+        }
+    }
+    let connection = store.connection.lock().unwrap();
+    let statement = connection
+        .prepare_cached(super::storage::PARTITION_KEYS_SQL)
+        .unwrap();
+    // Each lookup bound another table id to the cached statement; none made SQLite prepare
+    // it again.
+    assert_eq!(
+        statement.get_status(rusqlite::StatementStatus::RePrepare),
+        0
+    );
+}
+
 fn long_stats(column: &str, low: i64, high: i64) -> ColumnStatistics {
     ColumnStatistics {
         low: Some(StatsValue::Long(low)),
