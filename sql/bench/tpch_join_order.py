@@ -106,7 +106,7 @@ class Apiary:
         # The answer of one run: the output lines divided by the number of runs.
         lines = stdout.strip().splitlines()
         answer = [tuple(line.split("\t")) for line in lines[: len(lines) // (runs + 1)]]
-        return times[-runs:], answer
+        return times[len(times) - runs :], answer
 
 
 def strip_comments(sql: str) -> str:

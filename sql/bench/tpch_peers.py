@@ -21,9 +21,8 @@ keeps other scales).
 
 `--cpu` adds a table of CPU time per run (user and system; Apiary's from the measured process,
 which runs the query --runs + 1 times, less a process running it once; the peers' from this
-process) and of the
-cores each engine kept busy: where Apiary loses on wall time with less CPU time, its work was
-not spread over the threads.
+process) and of the cores each engine kept busy: where Apiary loses on wall time with less CPU
+time, its work was not spread over the threads.
 
 Needs `pip install tpchgen-cli duckdb datafusion pyarrow`; `--spark` adds a Spark SQL row
 (`pip install pyspark` and a Java runtime), which is slow.
@@ -121,7 +120,7 @@ def apiary_cpu_of_one_run(apiary: Apiary, query: str, database: str) -> float:
     """The CPU time of a process running `query` once, as `Apiary.measure` runs it: what
     start-up and the warm-up run cost, to take from a measured process's CPU time."""
     before = cpu_seconds(resource.RUSAGE_CHILDREN)
-    apiary.run([f"use {database}", "set hive.cbo.enable=true", query])
+    apiary.measure_runs(query, True, 0, database)
     return cpu_seconds(resource.RUSAGE_CHILDREN) - before
 
 

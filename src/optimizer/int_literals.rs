@@ -9,11 +9,10 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use std::sync::Arc;
 
 use datafusion::common::{DFSchema, ExprSchema, Result, ScalarValue};
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, Subquery};
 use datafusion::optimizer::AnalyzerRule;
 
-use super::{inputs_schema, rewrite_plan_nodes};
+use super::{rewrite_expressions, rewrite_plan_nodes};
 
 #[derive(Debug, Default)]
 pub struct IntLiterals;
@@ -38,30 +37,23 @@ impl AnalyzerRule for IntLiterals {
                     .build()
                     .map(Transformed::yes);
             }
-            let outer_schema = inputs_schema(&node);
-            // A rewritten expression keeps its name, which the nodes above refer to it by.
-            let names = NamePreserver::new(&node);
-            node.map_expressions(|expr| {
-                let name = names.save(&expr);
-                expr.transform_up(|e| match e {
-                    Expr::Exists(mut exists) => {
-                        exists.subquery = retyped_outer_references(exists.subquery, &outer_schema)?;
-                        Ok(Transformed::yes(Expr::Exists(exists)))
-                    }
-                    Expr::InSubquery(mut in_subquery) => {
-                        in_subquery.subquery =
-                            retyped_outer_references(in_subquery.subquery, &outer_schema)?;
-                        Ok(Transformed::yes(Expr::InSubquery(in_subquery)))
-                    }
-                    Expr::ScalarSubquery(subquery) => Ok(Transformed::yes(Expr::ScalarSubquery(
-                        retyped_outer_references(subquery, &outer_schema)?,
-                    ))),
-                    literal @ Expr::Literal(ScalarValue::Int64(Some(_)), _) => {
-                        Ok(Transformed::yes(as_int(literal)))
-                    }
-                    other => Ok(Transformed::no(other)),
-                })
-                .map(|t| t.update_data(|e| name.restore(e)))
+            rewrite_expressions(node, &|e, outer_schema| match e {
+                Expr::Exists(mut exists) => {
+                    exists.subquery = retyped_outer_references(exists.subquery, outer_schema)?;
+                    Ok(Transformed::yes(Expr::Exists(exists)))
+                }
+                Expr::InSubquery(mut in_subquery) => {
+                    in_subquery.subquery =
+                        retyped_outer_references(in_subquery.subquery, outer_schema)?;
+                    Ok(Transformed::yes(Expr::InSubquery(in_subquery)))
+                }
+                Expr::ScalarSubquery(subquery) => Ok(Transformed::yes(Expr::ScalarSubquery(
+                    retyped_outer_references(subquery, outer_schema)?,
+                ))),
+                literal @ Expr::Literal(ScalarValue::Int64(Some(_)), _) => {
+                    Ok(Transformed::yes(as_int(literal)))
+                }
+                other => Ok(Transformed::no(other)),
             })
         })
     }

@@ -231,15 +231,22 @@ fn rewrite_plan_expressions(
     plan: LogicalPlan,
     rewrite: impl Fn(Expr, &DFSchema) -> DFResult<Transformed<Expr>>,
 ) -> DFResult<LogicalPlan> {
-    rewrite_plan_nodes(plan, &|node| {
-        let schema = inputs_schema(&node);
-        // A rewritten expression keeps its name, which the nodes above refer to it by.
-        let names = NamePreserver::new(&node);
-        node.map_expressions(|expr| {
-            let name = names.save(&expr);
-            expr.transform_up(|e| rewrite(e, &schema))
-                .map(|t| t.update_data(|e| name.restore(e)))
-        })
+    rewrite_plan_nodes(plan, &|node| rewrite_expressions(node, &rewrite))
+}
+
+/// Rewrites the expressions of one node bottom-up with `rewrite`, which gets the schema of
+/// the node's inputs; a rewritten expression keeps its name, which the nodes above refer to
+/// it by. The node's schema is left to [`rewrite_plan_nodes`].
+fn rewrite_expressions(
+    node: LogicalPlan,
+    rewrite: &dyn Fn(Expr, &DFSchema) -> DFResult<Transformed<Expr>>,
+) -> DFResult<Transformed<LogicalPlan>> {
+    let schema = inputs_schema(&node);
+    let names = NamePreserver::new(&node);
+    node.map_expressions(|expr| {
+        let name = names.save(&expr);
+        expr.transform_up(|e| rewrite(e, &schema))
+            .map(|t| t.update_data(|e| name.restore(e)))
     })
 }
 
