@@ -1,7 +1,8 @@
 //! Partial aggregations that fold runs of equal keys (`execution/run_aggregate.rs`): every
 //! partial `AggregateExec` of one grouping set whose aggregates can all run on group
 //! accumulators (no DISTINCT, no ordered aggregates) runs as a `RunPartialAggregateExec`,
-//! which folds batches whose keys come in runs and hands anything else to the aggregate.
+//! which folds batches whose keys come in runs or are few and hands anything else to the
+//! aggregate.
 
 use std::sync::Arc;
 
@@ -218,6 +219,16 @@ mod tests {
     async fn runs_of_keys_fold_into_the_same_groups() {
         // Runs of four rows per key, a run of NULL keys among them.
         let (keys, values) = data(|i| (!(400..420).contains(&i)).then_some(i / 4));
+        let ctx = table(&keys, &values).await;
+        let (rows, folded) = actual(&ctx).await;
+        assert_eq!(folded, keys.len());
+        assert_eq!(rows, sorted(expected(&keys, &values)));
+    }
+
+    #[tokio::test]
+    async fn few_keys_fold_into_the_same_groups() {
+        // Two keys and NULL, in no order: no runs, but few keys in every batch.
+        let (keys, values) = data(|i| (i % 7 != 5).then_some(i % 2));
         let ctx = table(&keys, &values).await;
         let (rows, folded) = actual(&ctx).await;
         assert_eq!(folded, keys.len());
