@@ -57,8 +57,9 @@ use super::one_input::only_input;
 
 /// A batch is folded by its distinct keys when it has at most this many per row ...
 const MAX_FEW_KEYS_PER_ROW: usize = 16;
-/// ... and at most this many in all; a short batch may have this many.
+/// ... and at most this many in all ...
 const MAX_FEW_KEYS: usize = 1024;
+/// ... while a short batch may have this many.
 const MIN_FEW_KEYS: usize = 4;
 /// A batch is folded by runs when it has at most this share of runs per row.
 const MAX_RUNS_PER_ROW: f64 = 0.5;
@@ -405,10 +406,13 @@ fn few_key_groups(keys: &[ArrayRef], rows: usize) -> Option<Groups> {
     }
     // Each column's values as dense ids, then each row's ids as one number: the ids of the
     // first column, plus those of the second times the first's count, and so on.
+    let columns = keys
+        .iter()
+        .map(|key| column_ids(key.as_ref(), most))
+        .collect::<Option<Vec<_>>>()?;
     let mut combined = vec![0u64; rows];
     let mut combinations = 1u64;
-    for key in keys {
-        let (ids, count) = column_ids(key.as_ref(), most)?;
+    for (ids, count) in columns {
         let next = combinations.checked_mul(count as u64)?;
         for (row_key, id) in combined.iter_mut().zip(ids) {
             *row_key += u64::from(id) * combinations;
@@ -465,48 +469,26 @@ fn column_ids(column: &dyn Array, most: usize) -> Option<(Vec<u32>, usize)> {
         most: usize,
         bits: impl Fn(T::Native) -> u64,
     ) -> Option<(Vec<u32>, usize)> {
-        let values = column.as_primitive::<T>();
-        let mut ids = DenseIds::new(most);
-        let mut out = vec![0u32; values.len()];
-        match values.logical_nulls() {
-            None => {
-                for (id, &value) in out.iter_mut().zip(values.values().iter()) {
-                    *id = ids.id(u128::from(bits(value)));
-                }
-            }
-            Some(nulls) => {
-                for (row, (id, &value)) in out.iter_mut().zip(values.values().iter()).enumerate() {
-                    let code = if nulls.is_null(row) {
-                        NULL_CODE
-                    } else {
-                        u128::from(bits(value))
-                    };
-                    *id = ids.id(code);
-                }
-            }
-        }
-        ids.finish(out)
+        let codes = column
+            .as_primitive::<T>()
+            .iter()
+            .map(|value| value.map_or(NULL_CODE, |v| u128::from(bits(v))));
+        dense_ids(codes, column.len(), most)
     }
     fn views(column: &dyn Array, views: &[u128], most: usize) -> Option<(Vec<u32>, usize)> {
         // Only views that hold their value whole.
         if views.iter().any(|&view| (view as u32) > 12) {
             return None;
         }
-        let mut ids = DenseIds::new(most);
-        let mut out = vec![0u32; views.len()];
-        match column.logical_nulls() {
-            None => {
-                for (id, &view) in out.iter_mut().zip(views) {
-                    *id = ids.id(view);
-                }
+        let nulls = column.logical_nulls();
+        let codes = views.iter().enumerate().map(|(row, &view)| {
+            if nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+                NULL_CODE
+            } else {
+                view
             }
-            Some(nulls) => {
-                for (row, (id, &view)) in out.iter_mut().zip(views).enumerate() {
-                    *id = ids.id(if nulls.is_null(row) { NULL_CODE } else { view });
-                }
-            }
-        }
-        ids.finish(out)
+        });
+        dense_ids(codes, views.len(), most)
     }
     match column.data_type() {
         DataType::Int8 => integers::<Int8Type>(column, most, |v| v as u64),
@@ -523,6 +505,18 @@ fn column_ids(column: &dyn Array, most: usize) -> Option<(Vec<u32>, usize)> {
         DataType::BinaryView => views(column, column.as_binary_view().views(), most),
         _ => None,
     }
+}
+
+/// Each code's dense id and the number of ids, `None` past `most` distinct codes.
+fn dense_ids(
+    codes: impl Iterator<Item = u128>,
+    rows: usize,
+    most: usize,
+) -> Option<(Vec<u32>, usize)> {
+    let mut ids = DenseIds::new(most);
+    let mut out = Vec::with_capacity(rows);
+    out.extend(codes.map(|code| ids.id(code)));
+    ids.finish(out)
 }
 
 /// The code of NULL among a column's codes: no value has it (integers take the low 64 bits,
